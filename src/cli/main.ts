@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { isAppError } from '../domain/errors.js';
+import { registerCharterCommands } from './charter.commands.js';
+import { registerDemoCommand } from './demo.command.js';
+import { EXIT, processIo, type CliIo } from './io.js';
+import { registerServeCommands } from './serve.command.js';
+
+export const buildProgram = (io: CliIo): Command => {
+  const program = new Command('lanes')
+    .description('Lanes keeps the boundary between product and engineering clear.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerCharterCommands(program, io);
+  registerDemoCommand(program, io);
+  registerServeCommands(program, io);
+  return program;
+};
+
+/** Runs the CLI and returns the exit code; never calls process.exit itself. */
+export const runCli = async (argv: string[], io: CliIo = processIo()): Promise<number> => {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return io.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    }
+    if (isAppError(error)) {
+      io.err(`error ${error.code}: ${error.message}`);
+      return error.code === 'LANES_CHARTER_INVALID' || error.code === 'LANES_VALIDATION' ? EXIT.invalid : EXIT.failure;
+    }
+    io.err(`error LANES_INTERNAL: ${(error as Error).stack ?? String(error)}`);
+    return EXIT.failure;
+  }
+};

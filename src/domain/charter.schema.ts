@@ -1,0 +1,159 @@
+import { z } from 'zod';
+
+/**
+ * The shape of `lanes.yaml`, the team charter of decision rights (PRODUCT.md C1).
+ * This one schema validates the file and generates the JSON Schema that
+ * `lanes schema` prints, so the two can never drift apart. Reference checks
+ * (unknown people, one decider per domain, expired delegations, ...) live in
+ * `charter.validate.ts`.
+ */
+
+export const ROLES = [
+  'product-manager',
+  'designer',
+  'tech-lead',
+  'engineering-manager',
+  'engineer',
+  'sre',
+  'engineering-leadership',
+  'stakeholder',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Built-in decision groups; a charter may add its own under `groups`. */
+export const BUILTIN_GROUPS = {
+  product: { roles: ['product-manager'], description: 'the product manager(s) of the team' },
+  design: { roles: ['designer'], description: 'the designer(s) of the team' },
+  trio: { roles: [], description: "the team's product trio: PM, designer and tech lead" },
+  engineering: {
+    roles: ['tech-lead', 'engineering-manager', 'engineer'],
+    description: "the team's engineers, tech lead and engineering manager",
+  },
+  'engineering-on-call': {
+    roles: ['tech-lead', 'engineer', 'sre'],
+    description: 'the engineer on call (incident commander)',
+  },
+  'engineering-leadership': { roles: ['engineering-leadership'], description: 'engineering leadership' },
+  sre: { roles: ['sre'], description: 'site reliability engineers' },
+  stakeholders: { roles: ['stakeholder'], description: 'stakeholders outside the team' },
+} as const satisfies Record<string, { roles: Role[]; description: string }>;
+
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits and . _ -');
+
+const isoDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+/** `30m`, `4h`, `2d`, `1w`. */
+export const durationSchema = z
+  .string()
+  .regex(/^\d+(m|h|d|w)$/, 'a duration such as 30m, 4h, 2d or 1w')
+  .describe('A duration: a number followed by m (minutes), h (hours), d (days) or w (weeks).');
+
+export const personSchema = z
+  .strictObject({
+    id: id.describe('Stable id used everywhere else in this file.'),
+    name: z.string().min(1).max(200),
+    role: z.enum(ROLES),
+    email: z.email().optional(),
+    github: z.string().min(1).max(100).optional().describe('GitHub login.'),
+    jira: z.string().min(1).max(200).optional().describe('Jira account id.'),
+    slack: z.string().min(1).max(100).optional().describe('Slack member id, e.g. U012ABCDEF.'),
+  })
+  .describe('A person with their identities in the connected tools.');
+
+/** Who decides / is consulted / is informed: names of groups or person ids. */
+export const raciSchema = z.strictObject({
+  decides: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe('Exactly one group (or person id) that decides.'),
+  consulted: z.array(z.string()).optional(),
+  informed: z.array(z.string()).optional(),
+});
+export type Raci = z.infer<typeof raciSchema>;
+
+export const domainSchema = raciSchema
+  .extend({
+    id: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, 'a dotted id such as eng.bug-triage')
+      .describe('Domain id, e.g. eng.bug-triage.'),
+    title: z.string().min(1).max(120).optional(),
+    question: z.string().min(1).max(300).optional(),
+    keywords: z.array(z.string().min(1)).optional().describe('Words that route free-text questions here.'),
+  })
+  .describe('A decision domain. Ids from the default catalog override its defaults; new ids add domains.');
+
+export const teamSchema = z.strictObject({
+  id,
+  name: z.string().min(1).max(120),
+  members: z.array(z.string()).min(1).describe('Person ids.'),
+  trio: z
+    .strictObject({ product: z.string(), design: z.string(), tech: z.string() })
+    .describe('The product trio: product manager, designer and tech lead (person ids).'),
+  components: z.array(z.string().min(1)).default([]).describe('Components and services this team owns.'),
+  escalation: z.string().describe('Person id of the engineering-leadership contact for systemic issues.'),
+  decisions: z
+    .record(z.string(), raciSchema)
+    .optional()
+    .describe('Per-team overrides of the decision catalog, keyed by domain id.'),
+});
+
+export const delegationSchema = z.strictObject({
+  domain: z.string(),
+  team: z.string().optional().describe('Team id; omit for every team.'),
+  from: z.string().describe('Group or person id handing over the decision.'),
+  to: z.string().describe('Person or group id receiving it.'),
+  until: isoDate.describe('The delegation ends at this date (inclusive) or instant.'),
+  reason: z.string().min(1).max(500),
+});
+
+export const responseTargetSchema = z.strictObject({
+  acknowledge: durationSchema,
+  update_every: durationSchema,
+  resolve: durationSchema.optional(),
+});
+
+export const charterSchema = z
+  .strictObject({
+    version: z.literal(1),
+    workspace: z.strictObject({
+      id,
+      name: z.string().min(1).max(120),
+      timezone: z.string().default('UTC'),
+    }),
+    groups: z
+      .record(id, z.strictObject({ roles: z.array(z.enum(ROLES)).min(1), description: z.string().optional() }))
+      .optional()
+      .describe('Extra decision groups by role, beside the built-in ones.'),
+    people: z.array(personSchema).min(1),
+    teams: z.array(teamSchema).min(1),
+    domains: z.array(domainSchema).optional(),
+    delegations: z.array(delegationSchema).optional(),
+    response_targets: z
+      .record(z.string(), responseTargetSchema)
+      .optional()
+      .describe('Stakeholder response targets per severity (e.g. critical, high, medium, low).'),
+    connectors: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('Connector mappings (repo/project to team and component, labels to kinds). Shape per connector.'),
+  })
+  .describe('Lanes charter: who decides what, per team.');
+
+export type CharterInput = z.input<typeof charterSchema>;
+export type Charter = z.output<typeof charterSchema>;
+export type Person = z.output<typeof personSchema>;
+export type Team = z.output<typeof teamSchema>;
+export type Delegation = z.output<typeof delegationSchema>;
+export type DomainEntry = z.output<typeof domainSchema>;
+
+/** The JSON Schema of lanes.yaml, for editor completion. */
+export const charterJsonSchema = (): Record<string, unknown> => ({
+  ...z.toJSONSchema(charterSchema, { io: 'input', target: 'draft-2020-12' }),
+  $id: 'https://lanes.dev/schema/lanes.yaml.json',
+  title: 'lanes.yaml',
+});

@@ -1,0 +1,203 @@
+import { compareEvents, eventOrderKey, type ItemKind, type LoggedEvent } from './event.js';
+import { deriveStage, stateCategory, type Stage } from './stage.js';
+
+/**
+ * An item (bug, incident, tech debt, feature, task) as the projection of its
+ * events. `projectItem` is a pure fold over the item's events in log order, so
+ * any delivery order with any duplicates yields the same item.
+ */
+export interface ItemState {
+  key: string;
+  kind: ItemKind;
+  title: string;
+  team: string | null;
+  component: string | null;
+  severity: string | null;
+  priority: string | null;
+  assignee: string | null;
+  reporter: string | null;
+  customer: string | null;
+  state: string;
+  resolution: string | null;
+  stage: Stage;
+  url: string | null;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  reopenCount: number;
+  commentCount: number;
+  eventCount: number;
+  prOpen: boolean;
+  mergedAt: string | null;
+  deployedAt: string | null;
+  verifiedAt: string | null;
+  /** Order key of the last event folded in; later events may be applied incrementally. */
+  lastOrderKey: string;
+}
+
+const SNAPSHOT_FIELDS = ['title', 'team', 'component', 'severity', 'priority', 'assignee', 'state', 'customer'] as const;
+
+const emptyItem = (key: string, at: string): ItemState => ({
+  key,
+  kind: 'task',
+  title: key,
+  team: null,
+  component: null,
+  severity: null,
+  priority: null,
+  assignee: null,
+  reporter: null,
+  customer: null,
+  state: 'open',
+  resolution: null,
+  stage: 'reported',
+  url: null,
+  createdAt: at,
+  updatedAt: at,
+  closedAt: null,
+  reopenCount: 0,
+  commentCount: 0,
+  eventCount: 0,
+  prOpen: false,
+  mergedAt: null,
+  deployedAt: null,
+  verifiedAt: null,
+  lastOrderKey: '',
+});
+
+const setState = (item: ItemState, next: string, at: string): void => {
+  const wasDone = stateCategory(item.state) === 'done';
+  const isDone = stateCategory(next) === 'done';
+  if (wasDone && !isDone) {
+    item.reopenCount += 1;
+    item.closedAt = null;
+    item.resolution = null;
+    item.verifiedAt = null;
+  }
+  if (!wasDone && isDone) item.closedAt = at;
+  item.state = next;
+};
+
+/**
+ * Folds one event into an item. The caller guarantees events arrive in
+ * `compareEvents` order; `projectItem` sorts and deduplicates for you.
+ */
+export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): ItemState => {
+  const key = event.itemKey!;
+  const item: ItemState = current ? { ...current } : emptyItem(key, event.occurredAt);
+  const at = event.occurredAt;
+  const snapshot = event.item;
+
+  if (event.kind === 'created') {
+    item.createdAt = at;
+    item.reporter = event.actorPersonId ?? event.actorIdentity ?? item.reporter;
+    if (snapshot?.kind) item.kind = snapshot.kind;
+    for (const f of SNAPSHOT_FIELDS) {
+      const v = snapshot?.[f];
+      if (v !== undefined) {
+        if (f === 'state') setState(item, v, at);
+        else item[f] = v;
+      }
+    }
+  } else if (!current && snapshot) {
+    // First sight of an item mid-history: take what the source knew.
+    if (snapshot.kind) item.kind = snapshot.kind;
+    for (const f of SNAPSHOT_FIELDS) {
+      const v = snapshot[f];
+      if (v !== undefined) item[f] = v;
+    }
+  }
+  if (snapshot?.url) item.url = snapshot.url;
+
+  switch (event.kind) {
+    case 'field_changed': {
+      const to = event.to;
+      switch (event.field) {
+        case 'state':
+          setState(item, to ?? 'open', at);
+          break;
+        case 'kind':
+          item.kind = (to as ItemKind | null) ?? item.kind;
+          break;
+        case 'title':
+          item.title = to ?? item.title;
+          break;
+        case 'team':
+        case 'component':
+        case 'severity':
+        case 'priority':
+        case 'assignee':
+        case 'resolution':
+        case 'customer':
+          item[event.field] = to;
+          break;
+        default:
+          break;
+      }
+      break;
+    }
+    case 'commented':
+      item.commentCount += 1;
+      break;
+    case 'reopened':
+      setState(item, event.to ?? 'reopened', at);
+      break;
+    case 'closed':
+      setState(item, event.to ?? 'closed', at);
+      if (event.data?.['resolution'] !== undefined) item.resolution = String(event.data['resolution']);
+      break;
+    case 'pr_opened':
+      item.prOpen = true;
+      break;
+    case 'pr_merged':
+      item.prOpen = false;
+      item.mergedAt = at;
+      break;
+    case 'deployed':
+      item.deployedAt = at;
+      break;
+    case 'verified':
+      item.verifiedAt = at;
+      break;
+    case 'incident_declared':
+      item.kind = 'incident';
+      if (item.state === 'open') setState(item, 'investigating', at);
+      break;
+    case 'incident_resolved':
+      setState(item, 'resolved', at);
+      break;
+    default:
+      break;
+  }
+
+  item.eventCount += 1;
+  if (at > item.updatedAt) item.updatedAt = at;
+  item.lastOrderKey = eventOrderKey(event);
+  item.stage = deriveStage(item);
+  return item;
+};
+
+/** Projects one item from all of its events, in any order, with any duplicates. */
+export const projectItem = (events: readonly LoggedEvent[]): ItemState | undefined => {
+  const seen = new Set<string>();
+  const unique: LoggedEvent[] = [];
+  for (const e of events) {
+    const id = `${e.source}\u0001${e.sourceEventId}`;
+    if (!seen.has(id) && e.itemKey) {
+      seen.add(id);
+      unique.push(e);
+    }
+  }
+  unique.sort(compareEvents);
+  let item: ItemState | undefined;
+  for (const e of unique) item = applyEvent(item, e);
+  return item;
+};
+
+/**
+ * Applies newly appended events to a stored item. When every new event sorts
+ * after what the item has already seen, they are folded in incrementally;
+ * otherwise the caller must re-project from the whole history (`needsReplay`).
+ */
+export const canApplyIncrementally = (current: ItemState | undefined, fresh: readonly LoggedEvent[]): boolean =>
+  !current || fresh.every((e) => eventOrderKey(e) > current.lastOrderKey);

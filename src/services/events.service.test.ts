@@ -1,0 +1,96 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import type { EventInput } from '../domain/event.js';
+import type { Database } from '../store/database.js';
+import { testEngines } from '../store/engines.test-helper.js';
+import { getItem } from '../store/item.repository.js';
+import { listItemEvents } from '../store/event.repository.js';
+import type { ServiceContext } from './context.js';
+import { appendEvents, ingestEvents, rebuildProjection } from './events.service.js';
+
+const created = (key: string, id: string, at: string, extra: Partial<EventInput['item']> = {}): EventInput => ({
+  source: 'native',
+  sourceEventId: id,
+  occurredAt: at,
+  actor: { kind: 'github', id: 'octocat' },
+  item: { key, kind: 'bug', title: `Bug ${key}`, team: 'payments', severity: 'high', ...extra },
+  change: { kind: 'created' },
+});
+
+const changed = (key: string, id: string, at: string, field: 'state' | 'priority', to: string): EventInput => ({
+  source: 'native',
+  sourceEventId: id,
+  occurredAt: at,
+  item: { key },
+  change: { kind: 'field_changed', field, to },
+});
+
+describe.each(testEngines())('events service on $engine', ({ open }) => {
+  let database: Database;
+  let ctx: ServiceContext;
+  let n = 0;
+  beforeEach(async () => {
+    database = await open();
+    ctx = {
+      database,
+      logger: pino({ level: 'silent' }),
+      clock: () => new Date('2026-06-01T00:00:00Z'),
+      newId: () => `e${++n}`,
+      charter: () => undefined,
+    };
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it('projects an item from its events and keeps the history in order', async () => {
+    const result = await appendEvents(ctx, [
+      created('PAY-1', '1', '2026-05-01T10:00:00Z'),
+      changed('PAY-1', '2', '2026-05-01T10:30:00+01:00', 'priority', 'P1'),
+      changed('PAY-1', '3', '2026-05-02T09:00:00Z', 'state', 'in progress'),
+    ]);
+    expect(result).toMatchObject({ received: 3, stored: 3, duplicates: 0, itemsUpdated: 1 });
+    const item = await getItem(database, 'PAY-1');
+    expect(item).toMatchObject({ kind: 'bug', priority: 'P1', state: 'in progress', stage: 'being_fixed', eventCount: 3 });
+    const history = await listItemEvents(database, 'PAY-1');
+    expect(history.map((e) => e.sourceEventId)).toEqual(['2', '1', '3']);
+  });
+
+  it('counts a re-delivery as a duplicate and stores nothing twice', async () => {
+    await appendEvents(ctx, [created('PAY-2', 'a', '2026-05-01T10:00:00Z')]);
+    const again = await appendEvents(ctx, [created('PAY-2', 'a', '2026-05-01T10:00:00Z'), created('PAY-2', 'a', '2026-05-01T10:00:00Z')]);
+    expect(again).toMatchObject({ stored: 0, duplicates: 2 });
+    expect((await getItem(database, 'PAY-2'))?.eventCount).toBe(1);
+  });
+
+  it('converges when an earlier event arrives later', async () => {
+    await appendEvents(ctx, [changed('PAY-3', 'b', '2026-05-03T00:00:00Z', 'state', 'done')]);
+    const late = await appendEvents(ctx, [created('PAY-3', 'a', '2026-05-01T00:00:00Z', { state: 'open' })]);
+    expect(late.itemsReplayed).toBe(1);
+    const item = await getItem(database, 'PAY-3');
+    expect(item).toMatchObject({ state: 'done', title: 'Bug PAY-3', closedAt: '2026-05-03T00:00:00.000Z' });
+  });
+
+  it('rejects a batch with a bad event and writes none of it', async () => {
+    const bad = { ...created('PAY-4', 'x', '2026-05-01T00:00:00Z'), change: { kind: 'teleported' } };
+    await expect(ingestEvents(ctx, [created('PAY-4', 'ok', '2026-05-01T00:00:00Z'), bad])).rejects.toMatchObject({
+      code: 'LANES_EVENT_UNKNOWN_KIND',
+      details: { rejections: [{ index: 1, code: 'LANES_EVENT_UNKNOWN_KIND' }] },
+    });
+    expect(await getItem(database, 'PAY-4')).toBeUndefined();
+  });
+
+  it('rebuilds the same projection from the log', async () => {
+    await appendEvents(ctx, [
+      created('PAY-5', '1', '2026-05-01T00:00:00Z'),
+      changed('PAY-5', '2', '2026-05-02T00:00:00Z', 'state', 'done'),
+      changed('PAY-5', '3', '2026-05-03T00:00:00Z', 'state', 'reopened'),
+      created('PAY-6', '4', '2026-05-01T00:00:00Z'),
+    ]);
+    const before = [await getItem(database, 'PAY-5'), await getItem(database, 'PAY-6')];
+    expect(before[0]?.reopenCount).toBe(1);
+    const rebuilt = await rebuildProjection(ctx, 1);
+    expect(rebuilt).toEqual({ items: 2, events: 4 });
+    expect([await getItem(database, 'PAY-5'), await getItem(database, 'PAY-6')]).toEqual(before);
+  });
+});

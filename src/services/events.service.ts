@@ -1,0 +1,209 @@
+import { EMPTY_CHARTER_INDEX, type CharterIndex } from '../domain/charter.identity.js';
+import { AppError } from '../domain/errors.js';
+import {
+  assertValidBatch,
+  compareEvents,
+  identityKey,
+  toUtcIso,
+  type EventInput,
+  type LoggedEvent,
+} from '../domain/event.js';
+import { applyEvent, canApplyIncrementally, projectItem, type ItemState } from '../domain/item.projection.js';
+import {
+  bumpSourceStates,
+  getEventsOfItems,
+  getItemsByKey,
+  insertEventsIgnoringDuplicates,
+  lockItems,
+  upsertItems,
+  withTransaction,
+  type SourceBump,
+} from '../store/event.repository.js';
+import type { ServiceContext } from './context.js';
+
+/** The most events one API request may carry; larger imports are split by the client. */
+export const MAX_BATCH = 10_000;
+
+export interface AppendResult {
+  received: number;
+  stored: number;
+  /** Events already in the log (same source and source event id): counted, not stored again. */
+  duplicates: number;
+  /** Items whose projection changed. */
+  itemsUpdated: number;
+  /** Items re-projected from their whole history because an event arrived out of order. */
+  itemsReplayed: number;
+}
+
+/** Turns a validated input into a log entry: normalised time, resolved actor, team from component. */
+export const toLoggedEvent = (
+  input: EventInput,
+  index: CharterIndex,
+  id: string,
+  receivedAt: string,
+): LoggedEvent => {
+  const actorIdentity = input.actor ? identityKey(input.actor) : null;
+  let snapshot: LoggedEvent['item'] = null;
+  if (input.item) {
+    const { key: _key, ...rest } = input.item;
+    snapshot = rest;
+    if (!snapshot.team && snapshot.component) {
+      const team = index.teamByComponent.get(snapshot.component);
+      if (team) snapshot = { ...snapshot, team };
+    }
+  }
+  return {
+    id,
+    source: input.source,
+    sourceEventId: input.sourceEventId,
+    occurredAt: toUtcIso(input.occurredAt),
+    receivedAt,
+    actorIdentity,
+    actorPersonId: actorIdentity ? (index.personByIdentity.get(actorIdentity) ?? null) : null,
+    itemKey: input.item?.key ?? null,
+    item: snapshot,
+    kind: input.change.kind,
+    field: input.change.field ?? null,
+    from: input.change.from ?? null,
+    to: input.change.to === undefined ? null : input.change.to,
+    text: input.change.text ?? null,
+    target: input.change.target ?? null,
+    data: input.change.data ?? null,
+    payload: input.payload,
+    payloadRef: input.payloadRef ?? null,
+  };
+};
+
+/** Validates a raw batch (from HTTP or a file) and appends it atomically. */
+export const ingestEvents = async (ctx: ServiceContext, raw: unknown): Promise<AppendResult> => {
+  if (Array.isArray(raw) && raw.length > MAX_BATCH) {
+    throw new AppError('LANES_BATCH_TOO_LARGE', `a batch may hold at most ${MAX_BATCH} events; split it`, {
+      max: MAX_BATCH,
+      received: raw.length,
+    });
+  }
+  return appendEvents(ctx, assertValidBatch(raw));
+};
+
+/**
+ * Appends validated events to the log and updates the item projection, all in
+ * one transaction. Re-delivered events are counted and skipped. An item whose
+ * new events sort before what it has already seen is re-projected from its
+ * whole history, so delivery order never changes the result.
+ */
+export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventInput[]): Promise<AppendResult> => {
+  const receivedAt = ctx.clock().toISOString();
+  const index = ctx.charter()?.index ?? EMPTY_CHARTER_INDEX;
+  const logged = inputs.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
+
+  return withTransaction(ctx.database, async (tx) => {
+    const stored = await insertEventsIgnoringDuplicates(tx, logged);
+
+    const freshByItem = new Map<string, LoggedEvent[]>();
+    for (const e of stored) {
+      if (!e.itemKey) continue;
+      const list = freshByItem.get(e.itemKey);
+      if (list) list.push(e);
+      else freshByItem.set(e.itemKey, [e]);
+    }
+    const keys = [...freshByItem.keys()];
+    await lockItems(tx, keys);
+    const current = await getItemsByKey(tx, keys);
+
+    const replayKeys: string[] = [];
+    const next: ItemState[] = [];
+    for (const [key, fresh] of freshByItem) {
+      const item = current.get(key);
+      if (!canApplyIncrementally(item, fresh)) {
+        replayKeys.push(key);
+        continue;
+      }
+      fresh.sort(compareEvents);
+      let folded = item;
+      for (const e of fresh) folded = applyEvent(folded, e);
+      next.push(folded!);
+    }
+    if (replayKeys.length > 0) {
+      const history = await getEventsOfItems(tx, replayKeys);
+      const byKey = new Map<string, LoggedEvent[]>();
+      for (const e of history) {
+        const list = byKey.get(e.itemKey!);
+        if (list) list.push(e);
+        else byKey.set(e.itemKey!, [e]);
+      }
+      for (const events of byKey.values()) next.push(projectItem(events)!);
+    }
+    await upsertItems(tx, next);
+    await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
+
+    return {
+      received: inputs.length,
+      stored: stored.length,
+      duplicates: inputs.length - stored.length,
+      itemsUpdated: next.length,
+      itemsReplayed: replayKeys.length,
+    };
+  });
+};
+
+const sourceBumps = (all: readonly LoggedEvent[], stored: readonly LoggedEvent[], receivedAt: string): SourceBump[] => {
+  const bumps = new Map<string, SourceBump>();
+  const bump = (source: string): SourceBump => {
+    let b = bumps.get(source);
+    if (!b) bumps.set(source, (b = { source, stored: 0, duplicates: 0, lastOccurredAt: null, receivedAt }));
+    return b;
+  };
+  for (const e of all) bump(e.source).duplicates += 1;
+  for (const e of stored) {
+    const b = bump(e.source);
+    b.duplicates -= 1;
+    b.stored += 1;
+    if (!b.lastOccurredAt || e.occurredAt > b.lastOccurredAt) b.lastOccurredAt = e.occurredAt;
+  }
+  return [...bumps.values()];
+};
+
+export interface RebuildResult {
+  items: number;
+  events: number;
+}
+
+/**
+ * Throws the item projection away and rebuilds it from the log, a page of items
+ * at a time so memory stays bounded, inside one transaction so readers see
+ * either the old projection or the new one.
+ */
+export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): Promise<RebuildResult> =>
+  withTransaction(ctx.database, async (tx) => {
+    await tx.trx.deleteFrom('item').execute();
+    let after = '';
+    let items = 0;
+    let events = 0;
+    for (;;) {
+      const rows = await tx.trx
+        .selectFrom('event')
+        .select('item_key')
+        .distinct()
+        .where('item_key', 'is not', null)
+        .where('item_key', '>', after)
+        .orderBy('item_key')
+        .limit(pageSize)
+        .execute();
+      if (rows.length === 0) break;
+      const keys = rows.map((r) => r.item_key!);
+      after = keys[keys.length - 1]!;
+      const history = await getEventsOfItems(tx, keys);
+      events += history.length;
+      const byKey = new Map<string, LoggedEvent[]>();
+      for (const e of history) {
+        const list = byKey.get(e.itemKey!);
+        if (list) list.push(e);
+        else byKey.set(e.itemKey!, [e]);
+      }
+      const projected: ItemState[] = [];
+      for (const list of byKey.values()) projected.push(projectItem(list)!);
+      await upsertItems(tx, projected);
+      items += projected.length;
+    }
+    return { items, events };
+  });

@@ -1,0 +1,114 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import pg from 'pg';
+import { AppError } from '../domain/errors.js';
+import * as m0001 from './migrations/0001-event-log.js';
+import type { DB } from './schema.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+/**
+ * One handle on the database, whichever engine. Repositories use `db` (Kysely)
+ * for portable queries and, behind a single method each, `sqlite` or `pool`
+ * for the few dialect-specific hot paths.
+ */
+export interface Database {
+  engine: Engine;
+  db: Kysely<DB>;
+  /** Set when engine is sqlite. */
+  sqlite?: SqliteDatabase.Database;
+  /** Set when engine is postgres. */
+  pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-event-log': m0001,
+};
+
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
+
+export interface OpenOptions {
+  /** `postgres://…` or a SQLite file path (`:memory:` for a throwaway database). */
+  url: string;
+  /** PostgreSQL schema to work in (tests use one per suite); created if missing. */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+/** Opens the database and brings its schema up to date. */
+export const openDatabase = async (options: OpenOptions): Promise<Database> => {
+  const database = isPostgresUrl(options.url) ? await openPostgres(options) : openSqlite(options.url);
+  await migrate(database, options.pgSchema);
+  return database;
+};
+
+const openSqlite = (path: string): Database => {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('cache_size = -65536');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    engine: 'sqlite',
+    db,
+    sqlite,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+};
+
+const openPostgres = async (options: OpenOptions): Promise<Database> => {
+  const schema = options.pgSchema;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new AppError('LANES_CONFIG_INVALID', 'bad schema name');
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end();
+    throw new AppError('LANES_DATABASE_UNREACHABLE', `PostgreSQL is not reachable: ${(error as Error).message}`);
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    pool,
+    close: async () => {
+      await db.destroy();
+    },
+  };
+};
+
+const migrate = async (database: Database, pgSchema?: string): Promise<void> => {
+  const migrator = new Migrator({
+    db: database.db,
+    ...(pgSchema ? { migrationTableSchema: pgSchema } : {}),
+    provider: { getMigrations: async () => MIGRATIONS },
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+};
+
+/** Runs `fn` in one transaction on either engine. */
+export const inTransaction = <T>(database: Database, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> =>
+  database.db.transaction().execute(fn);
+
+/** Makes a directory for a file path; used by callers that write beside the database. */
+export const ensureDirFor = (path: string): void => {
+  mkdirSync(dirname(path), { recursive: true });
+};

@@ -1,0 +1,70 @@
+/** Row types of every table, as Kysely sees them. Timestamps are ISO-8601 UTC text. */
+
+export interface EventTable {
+  id: string;
+  source: string;
+  source_event_id: string;
+  occurred_at: string;
+  received_at: string;
+  actor_identity: string | null;
+  actor_person_id: string | null;
+  item_key: string | null;
+  item_snapshot: string | null;
+  kind: string;
+  field: string | null;
+  from_value: string | null;
+  to_value: string | null;
+  body: string | null;
+  target: string | null;
+  data: string | null;
+  payload: string | null;
+  payload_ref: string | null;
+}
+
+export interface ItemTable {
+  key: string;
+  kind: string;
+  title: string;
+  team: string | null;
+  component: string | null;
+  severity: string | null;
+  priority: string | null;
+  assignee: string | null;
+  reporter: string | null;
+  customer: string | null;
+  state: string;
+  resolution: string | null;
+  stage: string;
+  url: string | null;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  reopen_count: number;
+  comment_count: number;
+  event_count: number;
+  pr_open: number;
+  merged_at: string | null;
+  deployed_at: string | null;
+  verified_at: string | null;
+  last_order_key: string;
+}
+
+export interface SourceStateTable {
+  source: string;
+  event_count: number;
+  duplicate_count: number;
+  last_occurred_at: string | null;
+  last_received_at: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  event: EventTable;
+  item: ItemTable;
+  source_state: SourceStateTable;
+  meta: MetaTable;
+}
