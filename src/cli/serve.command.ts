@@ -1,8 +1,101 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { CliIo } from './io.js';
+import { loadConfig, type Config } from '../config.js';
+import { createDeps, type AppDeps } from '../deps.js';
+import { demoCharterYaml } from '../domain/demo/demo.charter.js';
+import { AppError } from '../domain/errors.js';
+import { formatIssues, loadCharterFile } from '../services/charter.service.js';
+import { loadDemo } from '../services/demo.service.js';
+import { rebuildProjection } from '../services/events.service.js';
+import { countItems } from '../store/item.repository.js';
+import { createServer } from '../server/server.js';
+import { EXIT, type CliIo } from './io.js';
 
-/** `lanes serve`, `lanes rebuild` — filled in with the server (#2). */
+const VERSION = '0.1.0';
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  demo?: boolean;
+  charter?: string;
+  database?: string;
+}
+
+const configFrom = (io: CliIo, flags: ServeFlags): Readonly<Config> => {
+  const base = loadConfig(io.env, io.cwd);
+  const overrides: Partial<Config> = {};
+  if (flags.port !== undefined) overrides.port = Number(flags.port);
+  if (flags.host) overrides.host = flags.host;
+  if (flags.database) overrides.databaseUrl = flags.database;
+  if (flags.charter) overrides.charterPath = join(io.cwd, flags.charter);
+  // The demo keeps its charter beside its database, away from a real lanes.yaml.
+  else if (flags.demo && !io.env['LANES_CHARTER']) overrides.charterPath = join(base.dataDir, 'lanes.yaml');
+  return loadConfig(io.env, io.cwd, overrides);
+};
+
+/** Loads the charter into deps; prints its issues; fails when it cannot be used. */
+const applyCharter = async (deps: AppDeps, io: CliIo): Promise<void> => {
+  const { loaded, issues } = await loadCharterFile(deps.config.charterPath, deps.clock());
+  if (issues.length > 0) io.err(formatIssues(issues));
+  if (!loaded) throw new AppError('LANES_CHARTER_INVALID', `${deps.config.charterPath} has errors; fix them and start again`);
+  deps.setCharter(loaded);
+};
+
 export const registerServeCommands = (program: Command, io: CliIo): void => {
-  void program;
-  void io;
+  program
+    .command('serve')
+    .description('Run the Lanes server (web app and API on one port)')
+    .option('-p, --port <port>', 'port to listen on (env LANES_PORT, default 5263)')
+    .option('--host <host>', 'interface to listen on (env LANES_HOST, default 127.0.0.1)')
+    .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
+    .option('--charter <file>', 'lanes.yaml to load (env LANES_CHARTER)')
+    .option('--demo', 'on first start, generate and load the demo workspace')
+    .action(async (flags: ServeFlags) => {
+      const config = configFrom(io, flags);
+      const deps = await createDeps(config);
+      try {
+        if (flags.demo && !existsSync(config.charterPath)) {
+          writeFileSync(config.charterPath, demoCharterYaml(42, deps.clock()));
+          io.err(`Wrote the demo charter to ${config.charterPath}`);
+        }
+        await applyCharter(deps, io);
+        if (flags.demo && (await countItems(deps.database)) === 0) {
+          io.err('Loading the demo workspace (first start only)…');
+          const started = Date.now();
+          const result = await loadDemo(deps, { items: 5000, seed: 42, now: deps.clock() });
+          io.err(`Loaded ${result.items} items and ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        }
+      } catch (error) {
+        await deps.close();
+        throw error;
+      }
+      const { app } = createServer(deps, { bodyLimit: config.bodyLimit, version: VERSION });
+      const address = await app.listen({ port: config.port, host: config.host });
+      io.out(`Lanes is running at ${address.replace('127.0.0.1', 'localhost')}  (database: ${deps.database.engine}, charter: ${config.charterPath})`);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await app.close();
+      await deps.close();
+    });
+
+  program
+    .command('rebuild')
+    .description('Rebuild the item projection from the event log')
+    .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
+    .action(async (flags: { database?: string }) => {
+      const config = configFrom(io, flags);
+      const deps = await createDeps(config);
+      try {
+        const started = Date.now();
+        const result = await rebuildProjection(deps);
+        io.out(`Rebuilt ${result.items} items from ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        io.exitCode = EXIT.ok;
+      } finally {
+        await deps.close();
+      }
+    });
 };

@@ -1,0 +1,54 @@
+import {
+  appendResultSchema,
+  errorBodySchema,
+  eventBatchSchema,
+  itemDetailSchema,
+  itemPageSchema,
+  itemParamsSchema,
+  itemsQuerySchema,
+} from '../../api/items.contract.js';
+import type { ServiceContext } from '../../services/context.js';
+import { ingestEvents } from '../../services/events.service.js';
+import { getItemWithHistory, listItemPage } from '../../services/items.service.js';
+import { presentEvent, presentItem } from '../presenters.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+
+export const itemRoutes = (ctx: ServiceContext): RouteSpec[] => [
+  defineRoute({
+    method: 'GET',
+    url: '/api/v1/items',
+    summary: 'List items, newest first, with filters and cursor pagination',
+    tag: 'items',
+    access: 'stakeholder',
+    query: itemsQuerySchema,
+    responses: { 200: itemPageSchema, 400: errorBodySchema },
+    handler: async ({ query }) => {
+      const { cursor, limit, ...filter } = query;
+      const page = await listItemPage(ctx, filter, limit, cursor);
+      return { items: page.items.map(presentItem), nextCursor: page.nextCursor };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    url: '/api/v1/items/:key',
+    summary: 'One item with its event history in order',
+    tag: 'items',
+    access: 'stakeholder',
+    params: itemParamsSchema,
+    responses: { 200: itemDetailSchema, 404: errorBodySchema },
+    handler: async ({ params }) => {
+      const { item, events } = await getItemWithHistory(ctx, params.key);
+      return { item: presentItem(item), events: events.map(presentEvent) };
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    url: '/api/v1/events',
+    summary: 'Append a batch of native events (atomic, idempotent on source + sourceEventId)',
+    tag: 'events',
+    access: 'member',
+    body: eventBatchSchema,
+    responses: { 200: appendResultSchema, 400: errorBodySchema, 413: errorBodySchema },
+    handler: async ({ body }) => ingestEvents(ctx, body.events),
+  }),
+];
