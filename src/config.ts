@@ -11,7 +11,11 @@ const envSchema = z.object({
   LANES_CHARTER: z.string().min(1).optional(),
   LANES_HOST: z.string().min(1).default('127.0.0.1'),
   LANES_PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),
-  LANES_BODY_LIMIT: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  LANES_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
   LANES_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -14,7 +14,10 @@ export interface AppDeps extends ServiceContext {
 export const createLogger = (level: string): Logger =>
   pino({
     level,
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'],
+      censor: '[redacted]',
+    },
   });
 
 export const createDeps = async (

@@ -21,8 +21,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await admin.connect();
   } catch (error) {
     const message = `PostgreSQL is unreachable at ${adminUrl}: ${(error as Error).message}`;
-    if (process.env['CI'] === 'true') throw new Error(`${message}. CI requires PostgreSQL; failing the run.`);
-    process.stderr.write(`\n${'!'.repeat(78)}\n!! ${message}\n!! PostgreSQL tests are SKIPPED. Set LANES_TEST_PG_URL or start PostgreSQL.\n${'!'.repeat(78)}\n\n`);
+    if (process.env['CI'] === 'true')
+      throw new Error(`${message}. CI requires PostgreSQL; failing the run.`, { cause: error });
+    process.stderr.write(
+      `\n${'!'.repeat(78)}\n!! ${message}\n!! PostgreSQL tests are SKIPPED. Set LANES_TEST_PG_URL or start PostgreSQL.\n${'!'.repeat(78)}\n\n`,
+    );
     project.provide('pgUrl', null);
     return async () => {};
   }

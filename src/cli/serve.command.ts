@@ -38,7 +38,8 @@ const configFrom = (io: CliIo, flags: ServeFlags): Readonly<Config> => {
 const applyCharter = async (deps: AppDeps, io: CliIo): Promise<void> => {
   const { loaded, issues } = await loadCharterFile(deps.config.charterPath, deps.clock());
   if (issues.length > 0) io.err(formatIssues(issues));
-  if (!loaded) throw new AppError('LANES_CHARTER_INVALID', `${deps.config.charterPath} has errors; fix them and start again`);
+  if (!loaded)
+    throw new AppError('LANES_CHARTER_INVALID', `${deps.config.charterPath} has errors; fix them and start again`);
   deps.setCharter(loaded);
 };
 
@@ -64,7 +65,9 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
           io.err('Loading the demo workspace (first start only)…');
           const started = Date.now();
           const result = await loadDemo(deps, { items: 5000, seed: 42, now: deps.clock() });
-          io.err(`Loaded ${result.items} items and ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          io.err(
+            `Loaded ${result.items} items and ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
         }
       } catch (error) {
         await deps.close();
@@ -72,7 +75,9 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       }
       const { app } = createServer(deps, { bodyLimit: config.bodyLimit, version: VERSION });
       const address = await app.listen({ port: config.port, host: config.host });
-      io.out(`Lanes is running at ${address.replace('127.0.0.1', 'localhost')}  (database: ${deps.database.engine}, charter: ${config.charterPath})`);
+      io.out(
+        `Lanes is running at ${address.replace('127.0.0.1', 'localhost')}  (database: ${deps.database.engine}, charter: ${config.charterPath})`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
@@ -92,7 +97,9 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       try {
         const started = Date.now();
         const result = await rebuildProjection(deps);
-        io.out(`Rebuilt ${result.items} items from ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        io.out(
+          `Rebuilt ${result.items} items from ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        );
         io.exitCode = EXIT.ok;
       } finally {
         await deps.close();

@@ -35,7 +35,16 @@ export interface ItemState {
   lastOrderKey: string;
 }
 
-const SNAPSHOT_FIELDS = ['title', 'team', 'component', 'severity', 'priority', 'assignee', 'state', 'customer'] as const;
+const SNAPSHOT_FIELDS = [
+  'title',
+  'team',
+  'component',
+  'severity',
+  'priority',
+  'assignee',
+  'state',
+  'customer',
+] as const;
 
 const emptyItem = (key: string, at: string): ItemState => ({
   key,

@@ -5,7 +5,13 @@ import { testEngines } from '../store/engines.test-helper.js';
 import type { ServiceContext } from '../services/context.js';
 import { createServer, type LanesServer } from './server.js';
 
-const event = (id: string, key: string, at: string, change: Record<string, unknown>, item: Record<string, unknown> = {}) => ({
+const event = (
+  id: string,
+  key: string,
+  at: string,
+  change: Record<string, unknown>,
+  item: Record<string, unknown> = {},
+) => ({
   source: 'native',
   sourceEventId: id,
   occurredAt: at,
@@ -47,15 +53,23 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
     const events = [];
     for (let i = 1; i <= 5; i++) {
       events.push(
-        event(`c${i}`, `PAY-${i}`, `2026-05-0${i}T10:00:00Z`, { kind: 'created' }, {
-          kind: i % 2 ? 'bug' : 'task',
-          title: i === 3 ? '<img src=x onerror=alert(1)> checkout' : `Refund fails ${i}`,
-          team: 'payments',
-          severity: 'high',
-        }),
+        event(
+          `c${i}`,
+          `PAY-${i}`,
+          `2026-05-0${i}T10:00:00Z`,
+          { kind: 'created' },
+          {
+            kind: i % 2 ? 'bug' : 'task',
+            title: i === 3 ? '<img src=x onerror=alert(1)> checkout' : `Refund fails ${i}`,
+            team: 'payments',
+            severity: 'high',
+          },
+        ),
       );
     }
-    events.push(event('p1', 'PAY-1', '2026-05-06T10:00:00Z', { kind: 'field_changed', field: 'priority', from: null, to: 'P1' }));
+    events.push(
+      event('p1', 'PAY-1', '2026-05-06T10:00:00Z', { kind: 'field_changed', field: 'priority', from: null, to: 'P1' }),
+    );
     const res = await post({ events });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ received: 6, stored: 6, duplicates: 0 });
@@ -68,14 +82,24 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
 
     const page1 = (await server.app.inject({ method: 'GET', url: '/api/v1/items?limit=2' })).json();
     expect(page1.items).toHaveLength(2);
-    const page2 = (await server.app.inject({ method: 'GET', url: `/api/v1/items?limit=2&cursor=${page1.nextCursor}` })).json();
-    const page3 = (await server.app.inject({ method: 'GET', url: `/api/v1/items?limit=2&cursor=${page2.nextCursor}` })).json();
+    const page2 = (
+      await server.app.inject({ method: 'GET', url: `/api/v1/items?limit=2&cursor=${page1.nextCursor}` })
+    ).json();
+    const page3 = (
+      await server.app.inject({ method: 'GET', url: `/api/v1/items?limit=2&cursor=${page2.nextCursor}` })
+    ).json();
     expect(page3.nextCursor).toBeNull();
     expect([...page1.items, ...page2.items, ...page3.items].map((i: { key: string }) => i.key).sort()).toEqual([
-      'PAY-1', 'PAY-2', 'PAY-3', 'PAY-4', 'PAY-5',
+      'PAY-1',
+      'PAY-2',
+      'PAY-3',
+      'PAY-4',
+      'PAY-5',
     ]);
 
-    const search = (await server.app.inject({ method: 'GET', url: `/api/v1/items?q=${encodeURIComponent("refund' OR 1=1 --")}` })).json();
+    const search = (
+      await server.app.inject({ method: 'GET', url: `/api/v1/items?q=${encodeURIComponent("refund' OR 1=1 --")}` })
+    ).json();
     expect(search.items).toEqual([]);
     const found = (await server.app.inject({ method: 'GET', url: '/api/v1/items?q=onerror' })).json();
     expect(found.items.map((i: { title: string }) => i.title)).toEqual(['<img src=x onerror=alert(1)> checkout']);
@@ -84,14 +108,23 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
 
     const detail = await server.app.inject({ method: 'GET', url: '/api/v1/items/PAY-1' });
     expect(detail.statusCode).toBe(200);
-    expect(detail.json().item).toMatchObject({ key: 'PAY-1', priority: 'P1', stage: 'reported', stageLabel: 'Reported' });
+    expect(detail.json().item).toMatchObject({
+      key: 'PAY-1',
+      priority: 'P1',
+      stage: 'reported',
+      stageLabel: 'Reported',
+    });
     expect(detail.json().events.map((e: { kind: string }) => e.kind)).toEqual(['created', 'field_changed']);
   });
 
   it('rejects bad input with one error body and stores nothing', async () => {
     const good = event('g1', 'GRO-1', '2026-05-01T00:00:00Z', { kind: 'created' }, { title: 'ok' });
     const cases: Array<[unknown, number, string]> = [
-      [{ events: [good, { ...good, sourceEventId: 'g2', change: { kind: 'exploded' } }] }, 400, 'LANES_EVENT_UNKNOWN_KIND'],
+      [
+        { events: [good, { ...good, sourceEventId: 'g2', change: { kind: 'exploded' } }] },
+        400,
+        'LANES_EVENT_UNKNOWN_KIND',
+      ],
       [{ events: [good, { ...good, sourceEventId: 'g3', occurredAt: 'yesterday' }] }, 400, 'LANES_EVENT_INVALID'],
       [{ events: [good], extra: true }, 400, 'LANES_VALIDATION'],
       [{ events: [{ ...good, surprise: 1 }] }, 400, 'LANES_EVENT_INVALID'],
@@ -113,14 +146,18 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
     expect(malformed.json().error.code).toBe('LANES_BODY_MALFORMED');
     const items = (await server.app.inject({ method: 'GET', url: '/api/v1/items' })).json();
     expect(items.items).toEqual([]);
-    const rejected = (await post({ events: [good, { ...good, sourceEventId: 'g2', change: { kind: 'exploded' } }] })).json();
+    const rejected = (
+      await post({ events: [good, { ...good, sourceEventId: 'g2', change: { kind: 'exploded' } }] })
+    ).json();
     expect(rejected.error.details.rejections).toEqual([
       expect.objectContaining({ index: 1, code: 'LANES_EVENT_UNKNOWN_KIND' }),
     ]);
   });
 
   it('answers unknown items, routes and cursors with stable codes', async () => {
-    expect((await server.app.inject({ method: 'GET', url: '/api/v1/items/NOPE-1' })).json().error.code).toBe('LANES_NOT_FOUND');
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/items/NOPE-1' })).json().error.code).toBe(
+      'LANES_NOT_FOUND',
+    );
     expect((await server.app.inject({ method: 'GET', url: '/api/v1/nothing' })).statusCode).toBe(404);
     expect((await server.app.inject({ method: 'GET', url: '/api/v1/items?cursor=garbage' })).json().error.code).toBe(
       'LANES_CURSOR_INVALID',

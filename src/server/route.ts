@@ -11,7 +11,11 @@ export type Access = 'public' | 'stakeholder' | 'member' | 'admin';
  * A route described once: the server registers it, validates with its schemas,
  * and the OpenAPI document is generated from the same schemas.
  */
-export interface RouteSpec<Q extends z.ZodType = z.ZodType, P extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface RouteSpec<
+  Q extends z.ZodType = z.ZodType,
+  P extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   summary: string;

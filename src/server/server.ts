@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError, isAppError, type ErrorCode } from '../domain/errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { HTTP_STATUS } from './error-status.js';
@@ -47,9 +47,13 @@ const parseOr400 = <T extends z.ZodType>(schema: T | undefined, value: unknown, 
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new AppError('LANES_VALIDATION', `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`, {
-    issues: parsed.error.issues.map((i) => ({ path: [where, ...i.path.map(String)], message: i.message })),
-  });
+  throw new AppError(
+    'LANES_VALIDATION',
+    `${where}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`,
+    {
+      issues: parsed.error.issues.map((i) => ({ path: [where, ...i.path.map(String)], message: i.message })),
+    },
+  );
 };
 
 /**
@@ -72,7 +76,13 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
       return reply.status(status).send(errorBody(known.code, known.message, known.details));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply.status(500).send(errorBody('LANES_INTERNAL', 'Something went wrong inside Lanes; the request id is in the logs.', { requestId: request.id }));
+    return reply
+      .status(500)
+      .send(
+        errorBody('LANES_INTERNAL', 'Something went wrong inside Lanes; the request id is in the logs.', {
+          requestId: request.id,
+        }),
+      );
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(errorBody('LANES_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),

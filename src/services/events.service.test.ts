@@ -1,4 +1,8 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { arbitraryEventInput } from '../domain/event.arbitrary.test-helper.js';
+import { projectItem } from '../domain/item.projection.js';
+import { listItems } from '../store/item.repository.js';
 import pino from 'pino';
 import type { EventInput } from '../domain/event.js';
 import type { Database } from '../store/database.js';
@@ -51,14 +55,23 @@ describe.each(testEngines())('events service on $engine', ({ open }) => {
     ]);
     expect(result).toMatchObject({ received: 3, stored: 3, duplicates: 0, itemsUpdated: 1 });
     const item = await getItem(database, 'PAY-1');
-    expect(item).toMatchObject({ kind: 'bug', priority: 'P1', state: 'in progress', stage: 'being_fixed', eventCount: 3 });
+    expect(item).toMatchObject({
+      kind: 'bug',
+      priority: 'P1',
+      state: 'in progress',
+      stage: 'being_fixed',
+      eventCount: 3,
+    });
     const history = await listItemEvents(database, 'PAY-1');
     expect(history.map((e) => e.sourceEventId)).toEqual(['2', '1', '3']);
   });
 
   it('counts a re-delivery as a duplicate and stores nothing twice', async () => {
     await appendEvents(ctx, [created('PAY-2', 'a', '2026-05-01T10:00:00Z')]);
-    const again = await appendEvents(ctx, [created('PAY-2', 'a', '2026-05-01T10:00:00Z'), created('PAY-2', 'a', '2026-05-01T10:00:00Z')]);
+    const again = await appendEvents(ctx, [
+      created('PAY-2', 'a', '2026-05-01T10:00:00Z'),
+      created('PAY-2', 'a', '2026-05-01T10:00:00Z'),
+    ]);
     expect(again).toMatchObject({ stored: 0, duplicates: 2 });
     expect((await getItem(database, 'PAY-2'))?.eventCount).toBe(1);
   });
@@ -92,5 +105,42 @@ describe.each(testEngines())('events service on $engine', ({ open }) => {
     const rebuilt = await rebuildProjection(ctx, 1);
     expect(rebuilt).toEqual({ items: 2, events: 4 });
     expect([await getItem(database, 'PAY-5'), await getItem(database, 'PAY-6')]).toEqual(before);
+  });
+
+  it('converges to the same projection for any batching, order and duplicates (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(arbitraryEventInput(), { minLength: 1, maxLength: 30 }),
+        fc.infiniteStream(fc.nat()),
+        fc.integer({ min: 1, max: 7 }),
+        async (raw, order, batchSize) => {
+          const fresh = await open();
+          const local: ServiceContext = { ...ctx, database: fresh };
+          try {
+            const inputs: EventInput[] = raw.map((e, i) => ({ ...e, sourceEventId: `p${i}` }));
+            const deliveries = [...inputs, ...inputs.filter(() => order.next().value % 3 === 0)];
+            for (let i = deliveries.length - 1; i > 0; i--) {
+              const j = order.next().value % (i + 1);
+              [deliveries[i], deliveries[j]] = [deliveries[j]!, deliveries[i]!];
+            }
+            for (let i = 0; i < deliveries.length; i += batchSize) {
+              await appendEvents(local, deliveries.slice(i, i + batchSize));
+            }
+            const stored = await listItems(fresh, {}, 100);
+            const history = await Promise.all(stored.map((item) => listItemEvents(fresh, item.key)));
+            const expected = history.map((events) => {
+              const { lastOrderKey: _k, ...rest } = projectItem(events)!;
+              return rest;
+            });
+            expect(stored.map(({ lastOrderKey: _k, ...rest }) => rest)).toEqual(expected);
+            const rebuilt = await rebuildProjection(local);
+            expect(rebuilt.events).toBe(inputs.length);
+          } finally {
+            await fresh.close();
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });

@@ -36,12 +36,7 @@ export interface AppendResult {
 }
 
 /** Turns a validated input into a log entry: normalised time, resolved actor, team from component. */
-export const toLoggedEvent = (
-  input: EventInput,
-  index: CharterIndex,
-  id: string,
-  receivedAt: string,
-): LoggedEvent => {
+export const toLoggedEvent = (input: EventInput, index: CharterIndex, id: string, receivedAt: string): LoggedEvent => {
   const actorIdentity = input.actor ? identityKey(input.actor) : null;
   let snapshot: LoggedEvent['item'] = null;
   if (input.item) {

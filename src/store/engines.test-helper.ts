@@ -18,8 +18,7 @@ export const testEngines = (): TestEngine[] => {
   if (pgUrl) {
     engines.push({
       engine: 'postgres',
-      open: () =>
-        openDatabase({ url: pgUrl, pgSchema: `t_${randomBytes(6).toString('hex')}`, poolSize: 4 }),
+      open: () => openDatabase({ url: pgUrl, pgSchema: `t_${randomBytes(6).toString('hex')}`, poolSize: 4 }),
     });
   }
   return engines;

@@ -34,7 +34,9 @@ const prepared = (db: SqliteDatabase.Database, text: string): SqliteDatabase.Sta
 };
 
 const INSERT_EVENT_SQLITE = `INSERT INTO event (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (source, source_event_id) DO NOTHING`;
-const UPSERT_ITEM_SQLITE = `INSERT INTO item (${ITEM_COLUMNS.join(', ')}) VALUES (${ITEM_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (key) DO UPDATE SET ${ITEM_COLUMNS.filter((c) => c !== 'key')
+const UPSERT_ITEM_SQLITE = `INSERT INTO item (${ITEM_COLUMNS.join(', ')}) VALUES (${ITEM_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (key) DO UPDATE SET ${ITEM_COLUMNS.filter(
+  (c) => c !== 'key',
+)
   .map((c) => `${c} = excluded.${c}`)
   .join(', ')}`;
 
@@ -44,7 +46,10 @@ const UPSERT_ITEM_SQLITE = `INSERT INTO item (${ITEM_COLUMNS.join(', ')}) VALUES
  * One statement per batch on PostgreSQL (unnest), one prepared statement per
  * row on SQLite.
  */
-export const insertEventsIgnoringDuplicates = async (tx: Tx, events: readonly LoggedEvent[]): Promise<LoggedEvent[]> => {
+export const insertEventsIgnoringDuplicates = async (
+  tx: Tx,
+  events: readonly LoggedEvent[],
+): Promise<LoggedEvent[]> => {
   if (events.length === 0) return [];
   if (tx.engine === 'sqlite') {
     const statement = prepared(tx.sqlite!, INSERT_EVENT_SQLITE);
@@ -105,10 +110,7 @@ export const getItemsByKey = async (tx: Tx, keys: readonly string[]): Promise<Ma
 };
 
 /** Every event of the given items, in no particular order. */
-export const getEventsOfItems = async (
-  tx: Pick<Tx, 'trx'>,
-  keys: readonly string[],
-): Promise<LoggedEvent[]> => {
+export const getEventsOfItems = async (tx: Pick<Tx, 'trx'>, keys: readonly string[]): Promise<LoggedEvent[]> => {
   const out: LoggedEvent[] = [];
   for (const part of chunks(keys)) {
     const rows = await tx.trx.selectFrom('event').selectAll().where('item_key', 'in', part).execute();
@@ -132,9 +134,11 @@ export const upsertItems = async (tx: Tx, items: readonly ItemState[]): Promise<
       .insertInto('item')
       .values(part.map(itemToRow))
       .onConflict((oc) =>
-        oc.column('key').doUpdateSet((eb) =>
-          Object.fromEntries(ITEM_COLUMNS.filter((c) => c !== 'key').map((c) => [c, eb.ref(`excluded.${c}`)])),
-        ),
+        oc
+          .column('key')
+          .doUpdateSet((eb) =>
+            Object.fromEntries(ITEM_COLUMNS.filter((c) => c !== 'key').map((c) => [c, eb.ref(`excluded.${c}`)])),
+          ),
       )
       .execute();
   }

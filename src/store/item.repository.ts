@@ -53,7 +53,10 @@ export const listItems = async (
   }
   if (after) {
     query = query.where(({ or, and, eb }) =>
-      or([eb('updated_at', '<', after.updatedAt), and([eb('updated_at', '=', after.updatedAt), eb('key', '<', after.key)])]),
+      or([
+        eb('updated_at', '<', after.updatedAt),
+        and([eb('updated_at', '=', after.updatedAt), eb('key', '<', after.key)]),
+      ]),
     );
   }
   const rows = await query.orderBy('updated_at', 'desc').orderBy('key', 'desc').limit(limit).execute();
