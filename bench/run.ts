@@ -1,0 +1,19 @@
+/**
+ * `npm run bench` runs every benchmark; `npm run bench -- ingest` runs one.
+ * Each writes bench/results/<name>.json and prints a table with the ratio to a
+ * floor measured in the same run.
+ */
+const BENCHES: Record<string, () => Promise<void>> = {
+  ingest: async () => (await import('./ingest.bench.js')).run(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(BENCHES);
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  await bench();
+}
