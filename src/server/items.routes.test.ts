@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import pino from 'pino';
 import type { Database } from '../store/database.js';
 import { testEngines } from '../store/engines.test-helper.js';
-import type { ServiceContext } from '../services/context.js';
-import { createServer, type LanesServer } from './server.js';
+import { buildTestServer, type TestServer } from './server.test-helper.js';
 
 const event = (
   id: string,
@@ -22,29 +20,22 @@ const event = (
 
 describe.each(testEngines())('items and events API on $engine', ({ open }) => {
   let database: Database;
-  let server: LanesServer;
-  let n = 0;
+  let t: TestServer;
+  const get = (url: string) => t.as('member', { method: 'GET', url });
   beforeEach(async () => {
     database = await open();
-    const ctx: ServiceContext = {
-      database,
-      logger: pino({ level: 'silent' }),
-      clock: () => new Date('2026-06-01T00:00:00Z'),
-      newId: () => `id-${++n}`,
-      charter: () => undefined,
-    };
-    server = createServer(ctx, { bodyLimit: 64 * 1024, version: 'test' });
+    t = await buildTestServer(database);
   });
   afterEach(async () => {
-    await server.app.close();
+    await t.server.app.close();
     await database.close();
   });
 
   const post = (payload: unknown) =>
-    server.app.inject({ method: 'POST', url: '/api/v1/events', payload: payload as object });
+    t.as('member', { method: 'POST', url: '/api/v1/events', payload: payload as object });
 
   it('answers /healthz', async () => {
-    const res = await server.app.inject({ method: 'GET', url: '/healthz' });
+    const res = await get('/healthz');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'ok' });
   });
@@ -77,17 +68,13 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
     const again = await post({ events });
     expect(again.json()).toMatchObject({ stored: 0, duplicates: 6 });
 
-    const bugs = await server.app.inject({ method: 'GET', url: '/api/v1/items?kind=bug&team=payments' });
+    const bugs = await get('/api/v1/items?kind=bug&team=payments');
     expect(bugs.json().items.map((i: { key: string }) => i.key)).toEqual(['PAY-1', 'PAY-5', 'PAY-3']);
 
-    const page1 = (await server.app.inject({ method: 'GET', url: '/api/v1/items?limit=2' })).json();
+    const page1 = (await get('/api/v1/items?limit=2')).json();
     expect(page1.items).toHaveLength(2);
-    const page2 = (
-      await server.app.inject({ method: 'GET', url: `/api/v1/items?limit=2&cursor=${page1.nextCursor}` })
-    ).json();
-    const page3 = (
-      await server.app.inject({ method: 'GET', url: `/api/v1/items?limit=2&cursor=${page2.nextCursor}` })
-    ).json();
+    const page2 = (await get(`/api/v1/items?limit=2&cursor=${page1.nextCursor}`)).json();
+    const page3 = (await get(`/api/v1/items?limit=2&cursor=${page2.nextCursor}`)).json();
     expect(page3.nextCursor).toBeNull();
     expect([...page1.items, ...page2.items, ...page3.items].map((i: { key: string }) => i.key).sort()).toEqual([
       'PAY-1',
@@ -97,16 +84,14 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
       'PAY-5',
     ]);
 
-    const search = (
-      await server.app.inject({ method: 'GET', url: `/api/v1/items?q=${encodeURIComponent("refund' OR 1=1 --")}` })
-    ).json();
+    const search = (await get(`/api/v1/items?q=${encodeURIComponent("refund' OR 1=1 --")}`)).json();
     expect(search.items).toEqual([]);
-    const found = (await server.app.inject({ method: 'GET', url: '/api/v1/items?q=onerror' })).json();
+    const found = (await get('/api/v1/items?q=onerror')).json();
     expect(found.items.map((i: { title: string }) => i.title)).toEqual(['<img src=x onerror=alert(1)> checkout']);
-    const percent = (await server.app.inject({ method: 'GET', url: '/api/v1/items?q=%25' })).json();
+    const percent = (await get('/api/v1/items?q=%25')).json();
     expect(percent.items).toEqual([]);
 
-    const detail = await server.app.inject({ method: 'GET', url: '/api/v1/items/PAY-1' });
+    const detail = await get('/api/v1/items/PAY-1');
     expect(detail.statusCode).toBe(200);
     expect(detail.json().item).toMatchObject({
       key: 'PAY-1',
@@ -136,7 +121,7 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
       expect(res.json().error.code).toBe(code);
       expect(typeof res.json().error.message).toBe('string');
     }
-    const malformed = await server.app.inject({
+    const malformed = await t.as('member', {
       method: 'POST',
       url: '/api/v1/events',
       headers: { 'content-type': 'application/json' },
@@ -144,7 +129,7 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
     });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().error.code).toBe('LANES_BODY_MALFORMED');
-    const items = (await server.app.inject({ method: 'GET', url: '/api/v1/items' })).json();
+    const items = (await get('/api/v1/items')).json();
     expect(items.items).toEqual([]);
     const rejected = (
       await post({ events: [good, { ...good, sourceEventId: 'g2', change: { kind: 'exploded' } }] })
@@ -155,15 +140,9 @@ describe.each(testEngines())('items and events API on $engine', ({ open }) => {
   });
 
   it('answers unknown items, routes and cursors with stable codes', async () => {
-    expect((await server.app.inject({ method: 'GET', url: '/api/v1/items/NOPE-1' })).json().error.code).toBe(
-      'LANES_NOT_FOUND',
-    );
-    expect((await server.app.inject({ method: 'GET', url: '/api/v1/nothing' })).statusCode).toBe(404);
-    expect((await server.app.inject({ method: 'GET', url: '/api/v1/items?cursor=garbage' })).json().error.code).toBe(
-      'LANES_CURSOR_INVALID',
-    );
-    expect((await server.app.inject({ method: 'GET', url: '/api/v1/items?limit=5000' })).json().error.code).toBe(
-      'LANES_VALIDATION',
-    );
+    expect((await get('/api/v1/items/NOPE-1')).json().error.code).toBe('LANES_NOT_FOUND');
+    expect((await get('/api/v1/nothing')).statusCode).toBe(404);
+    expect((await get('/api/v1/items?cursor=garbage')).json().error.code).toBe('LANES_CURSOR_INVALID');
+    expect((await get('/api/v1/items?limit=5000')).json().error.code).toBe('LANES_VALIDATION');
   });
 });

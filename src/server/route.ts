@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { Principal } from '../domain/access.js';
 
 /**
  * Who may call a route. `public` is anonymous; the others need a session or an
@@ -27,7 +28,7 @@ export interface RouteSpec<
   /** Response schemas by status (the success one at least). */
   responses: Record<number, z.ZodType>;
   handler: (
-    input: { query: z.output<Q>; params: z.output<P>; body: z.output<B> },
+    input: { query: z.output<Q>; params: z.output<P>; body: z.output<B>; principal: Principal | undefined },
     request: FastifyRequest,
     reply: FastifyReply,
   ) => Promise<unknown>;

@@ -1,17 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError, isAppError, type ErrorCode } from '../domain/errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { HTTP_STATUS } from './error-status.js';
-import type { RouteSpec } from './route.js';
+import { createLoginLimiter } from '../services/access.service.js';
+import { authorize } from './auth.js';
+import { buildOpenApi } from './openapi.js';
+import { defineRoute, type RouteSpec } from './route.js';
+import { accessRoutes } from './routes/access.routes.js';
+import { workspaceRoutes } from './routes/workspace.routes.js';
+import { registerWebApp } from './web.js';
 import { itemRoutes } from './routes/items.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 
 export interface ServerOptions {
   bodyLimit: number;
   version: string;
+  /** The built web app (web/dist); when set, served at / with a single-page-app fallback. */
+  webRoot?: string | undefined;
+  /** Re-reads lanes.yaml; absent when the server runs without a charter file. */
+  reloadCharter?: (() => Promise<{ issues: number }>) | undefined;
 }
 
 export interface LanesServer {
@@ -76,25 +86,43 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
       return reply.status(status).send(errorBody(known.code, known.message, known.details));
     }
     request.log.error({ err: error }, 'unhandled error');
-    return reply
-      .status(500)
-      .send(
-        errorBody('LANES_INTERNAL', 'Something went wrong inside Lanes; the request id is in the logs.', {
-          requestId: request.id,
-        }),
-      );
+    return reply.status(500).send(
+      errorBody('LANES_INTERNAL', 'Something went wrong inside Lanes; the request id is in the logs.', {
+        requestId: request.id,
+      }),
+    );
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(errorBody('LANES_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  const notFound = (method: string, url: string) =>
+    errorBody('LANES_NOT_FOUND', `no route ${method} ${url.split('?')[0]}`);
+  if (options.webRoot) registerWebApp(app, options.webRoot, notFound);
+  else app.setNotFoundHandler((request, reply) => reply.status(404).send(notFound(request.method, request.url)));
 
-  const routes: RouteSpec[] = [...systemRoutes(ctx, options), ...itemRoutes(ctx)];
+  const routes: RouteSpec[] = [
+    ...systemRoutes(ctx, options),
+    ...accessRoutes(ctx, createLoginLimiter()),
+    ...itemRoutes(ctx),
+    ...workspaceRoutes(ctx, options),
+  ];
+  let openApi: Record<string, unknown> | undefined;
+  routes.push(
+    defineRoute({
+      method: 'GET',
+      url: '/api/v1/openapi.json',
+      summary: 'This OpenAPI 3.1 document',
+      tag: 'system',
+      access: 'stakeholder',
+      responses: { 200: z.record(z.string(), z.unknown()) },
+      handler: async () => (openApi ??= buildOpenApi(routes, options.version)),
+    }),
+  );
   for (const route of routes) {
     app.route({
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
+        const principal = await authorize(ctx, request, route.access);
         const input = {
+          principal,
           query: parseOr400(route.query, request.query, 'query'),
           params: parseOr400(route.params, request.params, 'params'),
           body: parseOr400(route.body, request.body, 'body'),

@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from
 import pg from 'pg';
 import { AppError } from '../domain/errors.js';
 import * as m0001 from './migrations/0001-event-log.js';
+import * as m0002 from './migrations/0002-access.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -26,6 +27,7 @@ export interface Database {
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-event-log': m0001,
+  '0002-access': m0002,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

@@ -62,7 +62,47 @@ export interface MetaTable {
   value: string;
 }
 
+export interface AppUserTable {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditEntryTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  details: string | null;
+}
+
 export interface DB {
+  app_user: AppUserTable;
+  session: SessionTable;
+  api_token: ApiTokenTable;
+  audit_entry: AuditEntryTable;
   event: EventTable;
   item: ItemTable;
   source_state: SourceStateTable;

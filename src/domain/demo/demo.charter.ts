@@ -208,7 +208,9 @@ export const demoCharterYaml = (seed: number, now: Date): string => {
   if (isSeq(people)) {
     people.items.forEach((node, i) => {
       const spec = PEOPLE[i];
-      if (spec && isMap(node)) node.commentBefore = ` ${spec.title}`;
+      if (!spec || !isMap(node)) return;
+      const team = DEMO_TEAMS.find((t) => t.id === spec.team);
+      node.commentBefore = ` ${spec.title}${team && !spec.title.includes(',') ? `, ${team.name}` : ''}`;
     });
   }
   return doc.toString({ lineWidth: 0 });

@@ -1,0 +1,234 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Link, Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { api, setUnauthenticatedHandler, type Session } from './api';
+import { LoginPage } from './pages/login.page';
+import { OverviewPage } from './pages/overview.page';
+import { SessionContext, useSession, type SessionState } from './session';
+import { ErrorNotice, Loading, NoAccess, RoleBadge, useTitle } from './ui';
+
+// Overview and login are in the first bundle; every other page loads when first opened.
+const DecisionsPage = lazy(() => import('./pages/decisions.page').then((m) => ({ default: m.DecisionsPage })));
+const ItemsPage = lazy(() => import('./pages/items.page').then((m) => ({ default: m.ItemsPage })));
+const ItemPage = lazy(() => import('./pages/item.page').then((m) => ({ default: m.ItemPage })));
+const UsersPage = lazy(() => import('./pages/users.page').then((m) => ({ default: m.UsersPage })));
+const AuditPage = lazy(() => import('./pages/audit.page').then((m) => ({ default: m.AuditPage })));
+const TokensPage = lazy(() => import('./pages/tokens.page').then((m) => ({ default: m.TokensPage })));
+
+type Boot = { status: 'checking' } | { status: 'failed'; error: unknown } | { status: 'ready'; session: Session | null };
+
+/** Where to go after signing in: only a path inside this app. */
+const safeNext = (next: string | null): string =>
+  next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/login') ? next : '/';
+
+export const App = () => {
+  const [boot, setBoot] = useState<Boot>({ status: 'checking' });
+  const [attempt, setAttempt] = useState(0);
+  const navigate = useNavigate();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api.getSession(controller.signal).then(
+      (session) => setBoot({ status: 'ready', session }),
+      (error: unknown) => {
+        if (!controller.signal.aborted) setBoot({ status: 'failed', error });
+      },
+    );
+    return () => controller.abort();
+  }, [attempt]);
+
+  useEffect(() => {
+    setUnauthenticatedHandler(() => setBoot({ status: 'ready', session: null }));
+    return () => setUnauthenticatedHandler(null);
+  }, []);
+
+  const signOut = useCallback(async () => {
+    try {
+      await api.logout();
+    } finally {
+      navigate('/login', { replace: true });
+      setBoot({ status: 'ready', session: null });
+    }
+  }, [navigate]);
+
+  const onSignedIn = useCallback((session: Session) => setBoot({ status: 'ready', session }), []);
+
+  const session = boot.status === 'ready' ? boot.session : null;
+  const sessionState = useMemo<SessionState | null>(() => (session ? { session, signOut } : null), [session, signOut]);
+
+  if (boot.status === 'checking') {
+    return (
+      <main id="main" className="boot">
+        <Loading label="Opening Lanes…" />
+      </main>
+    );
+  }
+  if (boot.status === 'failed') {
+    return (
+      <main id="main" className="boot">
+        <ErrorNotice
+          title="Lanes could not check whether you are signed in"
+          error={boot.error}
+          onRetry={() => {
+            setBoot({ status: 'checking' });
+            setAttempt((n) => n + 1);
+          }}
+        />
+      </main>
+    );
+  }
+  if (!sessionState) {
+    return (
+      <Routes>
+        <Route path="/login" element={<LoginPage onSignedIn={onSignedIn} />} />
+        <Route path="*" element={<ToLogin />} />
+      </Routes>
+    );
+  }
+  return (
+    <SessionContext.Provider value={sessionState}>
+      <Routes>
+        <Route path="/login" element={<AfterLogin />} />
+        <Route element={<Layout />}>
+          <Route index element={<OverviewPage />} />
+          <Route path="decisions" element={<DecisionsPage />} />
+          <Route path="items" element={<ItemsPage />} />
+          <Route path="items/:key" element={<ItemPage />} />
+          <Route path="admin/users" element={<AdminOnly page={<UsersPage />} />} />
+          <Route path="admin/audit" element={<AdminOnly page={<AuditPage />} />} />
+          <Route path="admin/tokens" element={<AdminOnly page={<TokensPage />} />} />
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </SessionContext.Provider>
+  );
+};
+
+const ToLogin = () => {
+  const location = useLocation();
+  const next = `${location.pathname}${location.search}`;
+  return <Navigate to={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} replace />;
+};
+
+const AfterLogin = () => {
+  const [params] = useSearchParams();
+  return <Navigate to={safeNext(params.get('next'))} replace />;
+};
+
+const AdminOnly = ({ page }: { page: ReactNode }) => {
+  const { session } = useSession();
+  return session.user.role === 'admin' ? page : <NoAccess />;
+};
+
+const NotFound = () => {
+  useTitle('Page not found');
+  return (
+    <section className="page narrow" aria-labelledby="not-found-title">
+      <h1 id="not-found-title">Page not found</h1>
+      <p>There is no page at this address in Lanes.</p>
+      <p>
+        <Link to="/">Go to the overview</Link>
+      </p>
+    </section>
+  );
+};
+
+const NAV = [
+  { to: '/', label: 'Overview', end: true },
+  { to: '/decisions', label: 'Decision rights', end: false },
+  { to: '/items', label: 'Items', end: false },
+] as const;
+
+const ADMIN_NAV = [
+  { to: '/admin/users', label: 'Users' },
+  { to: '/admin/audit', label: 'Audit log' },
+  { to: '/admin/tokens', label: 'API tokens' },
+] as const;
+
+const Layout = () => {
+  const { session, signOut } = useSession();
+  const location = useLocation();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [signingOut, setSigningOut] = useState(false);
+  const mainRef = useRef<HTMLElement>(null);
+  const firstPath = useRef(location.pathname);
+
+  // After navigating, close the phone menu and move focus to the new page, as a page load would.
+  useEffect(() => {
+    setMenuOpen(false);
+    if (location.pathname !== firstPath.current) {
+      firstPath.current = '';
+      mainRef.current?.focus({ preventScroll: true });
+      window.scrollTo(0, 0);
+    }
+  }, [location.pathname]);
+
+  const isAdmin = session.user.role === 'admin';
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <div className="topbar-row">
+          <Link to="/" className="brand" aria-label="Lanes, overview">
+            <span className="brand-mark" aria-hidden="true" />
+            Lanes
+          </Link>
+          <button
+            type="button"
+            className="button menu-button"
+            aria-expanded={menuOpen}
+            aria-controls="primary-nav"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            {menuOpen ? 'Close menu' : 'Menu'}
+          </button>
+        </div>
+        <div id="primary-nav" className={`topbar-menu${menuOpen ? ' open' : ''}`}>
+          <nav aria-label="Main" className="nav">
+            <ul>
+              {NAV.map((item) => (
+                <li key={item.to}>
+                  <NavLink to={item.to} end={item.end} className="nav-link">
+                    {item.label}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+            {isAdmin && (
+              <ul aria-label="Admin">
+                {ADMIN_NAV.map((item) => (
+                  <li key={item.to}>
+                    <NavLink to={item.to} className="nav-link">
+                      {item.label}
+                    </NavLink>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </nav>
+          <div className="user-box" data-testid="signed-in-user">
+            <span className="user-name">{session.user.name}</span>
+            <RoleBadge role={session.user.role} />
+            <button
+              type="button"
+              className="button button-quiet"
+              disabled={signingOut}
+              onClick={() => {
+                setSigningOut(true);
+                signOut().finally(() => setSigningOut(false));
+              }}
+            >
+              {signingOut ? 'Logging out…' : 'Log out'}
+            </button>
+          </div>
+        </div>
+      </header>
+      <main id="main" ref={mainRef} tabIndex={-1}>
+        <Suspense fallback={<Loading label="Loading the page…" />}>
+          <Outlet />
+        </Suspense>
+      </main>
+    </div>
+  );
+};
