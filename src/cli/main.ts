@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../domain/errors.js';
+import { registerAccessCommands } from './access.commands.js';
 import { registerCharterCommands } from './charter.commands.js';
 import { registerDemoCommand } from './demo.command.js';
 import { EXIT, processIo, type CliIo } from './io.js';
@@ -14,6 +15,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerCharterCommands(program, io);
   registerDemoCommand(program, io);
   registerServeCommands(program, io);
+  registerAccessCommands(program, io);
   return program;
 };
 

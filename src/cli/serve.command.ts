@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -6,6 +7,7 @@ import { createDeps, type AppDeps } from '../deps.js';
 import { demoCharterYaml } from '../domain/demo/demo.charter.js';
 import { AppError } from '../domain/errors.js';
 import { formatIssues, loadCharterFile } from '../services/charter.service.js';
+import { addUser, countUsers } from '../services/access.service.js';
 import { loadDemo } from '../services/demo.service.js';
 import { rebuildProjection } from '../services/events.service.js';
 import { countItems } from '../store/item.repository.js';
@@ -13,6 +15,7 @@ import { createServer } from '../server/server.js';
 import { EXIT, type CliIo } from './io.js';
 
 const VERSION = '0.1.0';
+const DEMO_ADMIN = 'admin@acme.example';
 
 interface ServeFlags {
   port?: string;
@@ -73,11 +76,29 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         await deps.close();
         throw error;
       }
-      const { app } = createServer(deps, { bodyLimit: config.bodyLimit, version: VERSION });
+      let demoLogin: string | undefined;
+      if (flags.demo && (await countUsers(deps)) === 0) {
+        const password = randomBytes(12).toString('base64url');
+        await addUser(deps, { kind: 'cli' }, { email: DEMO_ADMIN, name: 'Demo admin', role: 'admin', password });
+        demoLogin = `Sign in as ${DEMO_ADMIN} with password ${password}  (shown once; add users with \`lanes user add\`)`;
+      }
+      const webRoot = join(import.meta.dirname, '..', '..', 'web', 'dist');
+      const { app } = createServer(deps, {
+        bodyLimit: config.bodyLimit,
+        version: VERSION,
+        webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
+        reloadCharter: async () => {
+          const { loaded, issues } = await loadCharterFile(config.charterPath, deps.clock());
+          if (!loaded) throw new AppError('LANES_CHARTER_INVALID', formatIssues(issues), { issues });
+          deps.setCharter(loaded);
+          return { issues: issues.length };
+        },
+      });
       const address = await app.listen({ port: config.port, host: config.host });
       io.out(
         `Lanes is running at ${address.replace('127.0.0.1', 'localhost')}  (database: ${deps.database.engine}, charter: ${config.charterPath})`,
       );
+      if (demoLogin) io.out(demoLogin);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

@@ -162,7 +162,8 @@ const roleLabel = (role: string): string => role.replace(/-/g, ' ');
 const listPeople = (people: RightsPerson[], withRoles: boolean): string => {
   const names = people.slice(0, MAX_NAMES).map((p) => (withRoles ? `${p.name}, ${roleLabel(p.role)}` : p.name));
   const more = people.length - MAX_NAMES;
-  return more > 0 ? `${names.join('; ')} and ${more} more` : names.join(withRoles ? '; ' : ', ');
+  const list = names.join(withRoles ? '; ' : ', ');
+  return more > 0 ? `${list} and ${more} more` : list;
 };
 
 /** "engineering (Tom Lee, tech lead; Ana Ruiz, engineer)" or "Tom Lee (tech lead)" for a person. */
@@ -187,7 +188,7 @@ const describeTeam = (t: TeamRights): string[] => {
   const lines = [`  ${t.team.name}${t.overridden ? ' (team override)' : ''}: ${parts.join('; ')}.`];
   for (const d of t.delegations) {
     lines.push(
-      `    Delegation in force: ${describeHolder(d.from, false)} hands this to ${describeHolder(d.to, false)} until ${d.until} (${d.reason.replace(/\.$/, '')}).`,
+      `    Delegation in force: ${d.from.kind === 'group' ? d.from.name : describeHolder(d.from, false)} hands this to ${describeHolder(d.to, false)} until ${d.until} (${d.reason.replace(/\.$/, '')}).`,
     );
   }
   return lines;

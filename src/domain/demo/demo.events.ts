@@ -436,7 +436,7 @@ const monthOf = (shared: Shared, at: number): number =>
 
 /** The chance a fixed bug comes back: rising month by month for the ledger (pattern b). */
 const reopenChance = (shared: Shared, component: string, createdAt: number): number =>
-  component === 'ledger' ? 0.04 + 0.075 * monthOf(shared, createdAt) : 0.06;
+  component === 'ledger' ? 0.04 + 0.085 * monthOf(shared, createdAt) : 0.06;
 
 /** Who sets a bug's severity and priority (pattern a: the Payments PM). */
 const triagerOf = (shared: Shared, team: TeamCast, at: number, random: DemoRandom): Person => {
@@ -687,7 +687,7 @@ const bugFlow = (
   for (let cycle = 0; cycle < 3; cycle++) {
     at = fixCycle(shared, t, team, component, at, severity, true);
     if (cycle < 2 && random.chance(chance)) {
-      at = later(random, at, 30, 1);
+      at = later(random, at, 16, 1);
       const who = reporter ?? random.pick(team.engineers);
       t.push(at, 'jira', jiraActor(who), { kind: 'reopened', from: 'done', to: 'reopened' });
       t.state = 'reopened';
@@ -866,8 +866,8 @@ const pingOverlay = (
     }
   };
   const pinger = shared.cast.pinger;
-  if (pinger && team.id === 'growth' && (plan.kind === 'bug' || plan.kind === 'feature') && random.chance(0.5)) {
-    ping(pinger, random.between(2, 5), 6, 0.85);
+  if (pinger && team.id === 'growth' && (plan.kind === 'bug' || plan.kind === 'feature') && random.chance(0.3)) {
+    ping(pinger, random.between(2, 5), 5, 0.85);
   } else if (reporter && reporter.role === 'stakeholder' && random.chance(0.25)) {
     ping(reporter, random.between(3, 8), random.int(1, 2), 0.6);
   }

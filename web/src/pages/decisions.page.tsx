@@ -51,6 +51,10 @@ export const DecisionsPage = () => {
                 </div>
               )}
             </div>
+            <p className="legend muted" aria-hidden="true">
+              <span className="raci raci-d">D</span> decides <span className="raci raci-c">C</span> is consulted{' '}
+              <span className="raci raci-i">I</span> is informed
+            </p>
             <Matrix rights={data} teamId={team} />
           </section>
         </>
@@ -273,7 +277,7 @@ const Matrix = ({ rights, teamId }: { rights: DecisionRights; teamId: string }) 
                 return (
                   <td key={t.id} className="rights-cell">
                     <p>
-                      <span className="raci raci-d" title="Decides">
+                      <span className="raci raci-d" aria-hidden="true">
                         D
                       </span>
                       <span className="sr-only">Decides: </span>
@@ -281,7 +285,7 @@ const Matrix = ({ rights, teamId }: { rights: DecisionRights; teamId: string }) 
                     </p>
                     {cell.consulted.length > 0 && (
                       <p>
-                        <span className="raci raci-c" title="Consulted">
+                        <span className="raci raci-c" aria-hidden="true">
                           C
                         </span>
                         <span className="sr-only">Consulted: </span>
@@ -290,7 +294,7 @@ const Matrix = ({ rights, teamId }: { rights: DecisionRights; teamId: string }) 
                     )}
                     {cell.informed.length > 0 && (
                       <p>
-                        <span className="raci raci-i" title="Informed">
+                        <span className="raci raci-i" aria-hidden="true">
                           I
                         </span>
                         <span className="sr-only">Informed: </span>

@@ -1,0 +1,124 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { STARTER_CHARTER } from '../domain/charter.template.js';
+import { EXIT, type CliIo } from './io.js';
+import { runCli } from './main.js';
+
+interface FakeIo extends CliIo {
+  stdout: string[];
+  stderr: string[];
+}
+
+const fakeIo = (cwd: string, env: NodeJS.ProcessEnv = {}): FakeIo => {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), env, cwd, exitCode: 0 };
+};
+
+const lanes = async (io: FakeIo, ...args: string[]): Promise<number> => runCli(['node', 'lanes', ...args], io);
+
+describe('lanes charter commands', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lanes-cli-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('init writes lanes.yaml in the working directory, then check passes', async () => {
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'init')).toBe(EXIT.ok);
+    expect(await readFile(join(dir, 'lanes.yaml'), 'utf8')).toBe(STARTER_CHARTER);
+    expect(io.stdout.join('\n')).toMatch(/Wrote lanes\.yaml[\s\S]*Next steps[\s\S]*lanes check lanes\.yaml/);
+
+    const check = fakeIo(dir);
+    expect(await lanes(check, 'check')).toBe(EXIT.ok);
+    expect(check.stdout).toEqual(['✓ lanes.yaml is valid: 1 team, 5 people, 14 domains']);
+    expect(check.stderr).toEqual([]);
+  });
+
+  it('init refuses to overwrite', async () => {
+    await writeFile(join(dir, 'lanes.yaml'), 'mine');
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'init')).toBe(EXIT.failure);
+    expect(io.stderr.join('\n')).toMatch(/LANES_CHARTER_EXISTS/);
+    expect(await readFile(join(dir, 'lanes.yaml'), 'utf8')).toBe('mine');
+  });
+
+  it('check prints file:line:col issues and exits 2', async () => {
+    const text = STARTER_CHARTER.replace('escalation: erin', 'escalation: erni');
+    await writeFile(join(dir, 'team.yaml'), text);
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'check', 'team.yaml')).toBe(EXIT.invalid);
+    const line = text.split('\n').findIndex((l) => l.includes('escalation: erni')) + 1;
+    const err = io.stderr.join('\n');
+    expect(err).toContain(`team.yaml:${line}:17 error LANES_CHARTER_UNKNOWN_PERSON: team "checkout" escalates to "erni"`);
+    expect(err).toContain('(did you mean "erin"?)');
+    expect(err).toMatch(/✗ team\.yaml: 1 issue\.$/);
+    expect(io.stdout).toEqual([]);
+  });
+
+  it('check reports YAML syntax errors with their position', async () => {
+    await writeFile(join(dir, 'lanes.yaml'), 'version: 1\nworkspace: [oops\n');
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'check')).toBe(EXIT.invalid);
+    expect(io.stderr[0]).toMatch(/^lanes\.yaml:\d+:\d+ error LANES_CHARTER_YAML_SYNTAX: /);
+  });
+
+  it('check honours LANES_CHARTER and fails with exit 2 when the file is missing', async () => {
+    await writeFile(join(dir, 'other.yaml'), STARTER_CHARTER);
+    const io = fakeIo(dir, { LANES_CHARTER: 'other.yaml' });
+    expect(await lanes(io, 'check')).toBe(EXIT.ok);
+    expect(io.stdout[0]).toMatch(/^✓ other\.yaml is valid/);
+
+    const missing = fakeIo(dir);
+    expect(await lanes(missing, 'check', 'nope.yaml')).toBe(EXIT.invalid);
+    expect(missing.stderr.join('\n')).toMatch(/^error LANES_CHARTER_NOT_FOUND: no charter at nope\.yaml; create one with `lanes init`/);
+  });
+
+  it('check reports an expired delegation but exits 2 so it gets cleaned up', async () => {
+    await writeFile(join(dir, 'lanes.yaml'), STARTER_CHARTER.replace('until: 2099-12-31', 'until: 2020-01-01'));
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'check')).toBe(EXIT.invalid);
+    expect(io.stderr.join('\n')).toMatch(/LANES_CHARTER_DELEGATION_EXPIRED/);
+  });
+
+  it('schema prints the JSON Schema', async () => {
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'schema')).toBe(EXIT.ok);
+    const schema = JSON.parse(io.stdout.join('')) as { title: string; properties: Record<string, unknown> };
+    expect(schema.title).toBe('lanes.yaml');
+    expect(Object.keys(schema.properties)).toContain('teams');
+  });
+
+  it('who-decides answers in words, exits 1 when nothing matches, and prints JSON on request', async () => {
+    await writeFile(join(dir, 'lanes.yaml'), STARTER_CHARTER);
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'who-decides', 'who', 'sets', 'the', 'priority', 'of', 'a', 'bug?')).toBe(EXIT.ok);
+    const text = io.stdout.join('\n');
+    expect(text).toMatch(/^eng\.bug-triage — Bug triage: How severe is this bug, and when is it fixed\?\n {2}Checkout: engineering \(Tom Lee, tech lead; Ana Ruiz, engineer\) decides/);
+    expect(text).toContain('Delegation in force: engineering hands this to Ana Ruiz (engineer) until 2099-12-31');
+
+    const none = fakeIo(dir);
+    expect(await lanes(none, 'who-decides', 'who buys the coffee?')).toBe(EXIT.failure);
+    expect(none.stdout.join('\n')).toMatch(/^No decision domain matches/);
+
+    const json = fakeIo(dir);
+    expect(await lanes(json, 'who-decides', '--json', 'who decides on tech debt?')).toBe(EXIT.ok);
+    const answer = JSON.parse(json.stdout.join('')) as { matched: { domain: { id: string } }; perTeam: unknown[] };
+    expect(answer.matched.domain.id).toBe('eng.tech-debt');
+    expect(answer.perTeam).toHaveLength(1);
+  });
+
+  it('who-decides reads --file relative to the working directory and refuses an invalid charter', async () => {
+    await writeFile(join(dir, 'bad.yaml'), STARTER_CHARTER.replace('tech: tom', 'tech: tomm'));
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'who-decides', '--file', 'bad.yaml', 'who estimates?')).toBe(EXIT.invalid);
+    expect(io.stderr.join('\n')).toMatch(/bad\.yaml:\d+:\d+ error LANES_CHARTER_UNKNOWN_PERSON/);
+    const missing = fakeIo(dir);
+    expect(await lanes(missing, 'who-decides', '--file', 'nope.yaml', 'who estimates?')).toBe(EXIT.invalid);
+  });
+});
