@@ -55,7 +55,9 @@ describe('lanes charter commands', () => {
     expect(await lanes(io, 'check', 'team.yaml')).toBe(EXIT.invalid);
     const line = text.split('\n').findIndex((l) => l.includes('escalation: erni')) + 1;
     const err = io.stderr.join('\n');
-    expect(err).toContain(`team.yaml:${line}:17 error LANES_CHARTER_UNKNOWN_PERSON: team "checkout" escalates to "erni"`);
+    expect(err).toContain(
+      `team.yaml:${line}:17 error LANES_CHARTER_UNKNOWN_PERSON: team "checkout" escalates to "erni"`,
+    );
     expect(err).toContain('(did you mean "erin"?)');
     expect(err).toMatch(/✗ team\.yaml: 1 issue\.$/);
     expect(io.stdout).toEqual([]);
@@ -76,7 +78,9 @@ describe('lanes charter commands', () => {
 
     const missing = fakeIo(dir);
     expect(await lanes(missing, 'check', 'nope.yaml')).toBe(EXIT.invalid);
-    expect(missing.stderr.join('\n')).toMatch(/^error LANES_CHARTER_NOT_FOUND: no charter at nope\.yaml; create one with `lanes init`/);
+    expect(missing.stderr.join('\n')).toMatch(
+      /^error LANES_CHARTER_NOT_FOUND: no charter at nope\.yaml; create one with `lanes init`/,
+    );
   });
 
   it('check reports an expired delegation but exits 2 so it gets cleaned up', async () => {
@@ -99,7 +103,9 @@ describe('lanes charter commands', () => {
     const io = fakeIo(dir);
     expect(await lanes(io, 'who-decides', 'who', 'sets', 'the', 'priority', 'of', 'a', 'bug?')).toBe(EXIT.ok);
     const text = io.stdout.join('\n');
-    expect(text).toMatch(/^eng\.bug-triage — Bug triage: How severe is this bug, and when is it fixed\?\n {2}Checkout: engineering \(Tom Lee, tech lead; Ana Ruiz, engineer\) decides/);
+    expect(text).toMatch(
+      /^eng\.bug-triage — Bug triage: How severe is this bug, and when is it fixed\?\n {2}Checkout: engineering \(Tom Lee, tech lead; Ana Ruiz, engineer\) decides/,
+    );
     expect(text).toContain('Delegation in force: engineering hands this to Ana Ruiz (engineer) until 2099-12-31');
 
     const none = fakeIo(dir);

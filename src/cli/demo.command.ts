@@ -39,7 +39,8 @@ const displayUrl = (url: string): string => {
 };
 
 /** Start of the current UTC day: re-running the demo the same day is a no-op. */
-const startOfUtcDay = (date: Date): Date => new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+const startOfUtcDay = (date: Date): Date =>
+  new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 
 /**
  * `lanes demo`: writes the Acme Commerce demo charter and loads six months of
@@ -79,7 +80,12 @@ export const registerDemoCommand = (program: Command, io: CliIo): void => {
       const charter = buildDemoCharter(flags.seed, now);
       const deps = await createDeps(config);
       try {
-        deps.setCharter({ charter, index: buildCharterIndex(charter), path: charterPath, loadedAt: new Date().toISOString() });
+        deps.setCharter({
+          charter,
+          index: buildCharterIndex(charter),
+          path: charterPath,
+          loadedAt: new Date().toISOString(),
+        });
         io.err(`Generating ${count(flags.items)} demo items (seed ${flags.seed}) up to ${now.toISOString()}…`);
         const started = Date.now();
         let lastReport = started;

@@ -1,0 +1,28 @@
+/**
+ * The server under load for the api benchmark, in its own process:
+ *   api.server.ts <sqlite file> <port>
+ * It adds one bench-only route, GET /bench/floor, on the same Fastify stack
+ * (same hooks, same auth) that returns a constant JSON body the size of an item
+ * page, so the ratio isolates what Lanes adds (queries, mapping).
+ */
+import pino from 'pino';
+import { buildCharterIndex } from '../src/domain/charter.identity.js';
+import { buildDemoCharter } from '../src/domain/demo/demo.charter.js';
+import { authorize } from '../src/server/auth.js';
+import { createServer } from '../src/server/server.js';
+import { openDatabase } from '../src/store/database.js';
+
+const [path, port, floorBytes] = process.argv.slice(2);
+const NOW = new Date('2026-11-01T00:00:00Z');
+const database = await openDatabase({ url: path! });
+const charter = buildDemoCharter(42, NOW);
+const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
+const ctx = { database, logger: pino({ level: 'warn' }), clock: () => new Date(), newId: () => crypto.randomUUID(), charter: () => loaded };
+const { app } = createServer(ctx, { bodyLimit: 1 << 20, version: 'bench' });
+const body = JSON.stringify({ items: [], padding: 'x'.repeat(Math.max(0, Number(floorBytes ?? 2000) - 30)) });
+app.get('/bench/floor', async (request, reply) => {
+  await authorize(ctx, request, 'stakeholder');
+  return reply.type('application/json').send(body);
+});
+await app.listen({ port: Number(port), host: '127.0.0.1' });
+process.stdout.write('ready\n');
