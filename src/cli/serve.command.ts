@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { createDeps, type AppDeps } from '../deps.js';
@@ -31,7 +31,7 @@ const configFrom = (io: CliIo, flags: ServeFlags): Readonly<Config> => {
   if (flags.port !== undefined) overrides.port = Number(flags.port);
   if (flags.host) overrides.host = flags.host;
   if (flags.database) overrides.databaseUrl = flags.database;
-  if (flags.charter) overrides.charterPath = join(io.cwd, flags.charter);
+  if (flags.charter) overrides.charterPath = resolve(io.cwd, flags.charter);
   // The demo keeps its charter beside its database, away from a real lanes.yaml.
   else if (flags.demo && !io.env['LANES_CHARTER']) overrides.charterPath = join(base.dataDir, 'lanes.yaml');
   return loadConfig(io.env, io.cwd, overrides);

@@ -24,7 +24,8 @@ describe('DEFAULT_DOMAINS', () => {
 
   it('names only built-in groups, never the decider among the consulted or informed', () => {
     for (const d of DEFAULT_DOMAINS) {
-      for (const group of [d.decides, ...d.consulted, ...d.informed]) expect(Object.keys(BUILTIN_GROUPS)).toContain(group);
+      for (const group of [d.decides, ...d.consulted, ...d.informed])
+        expect(Object.keys(BUILTIN_GROUPS)).toContain(group);
       expect([...d.consulted, ...d.informed]).not.toContain(d.decides);
     }
   });

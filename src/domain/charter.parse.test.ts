@@ -161,7 +161,11 @@ describe('parseCharter', () => {
   });
 
   it('still runs the reference checks on the valid entries when the schema fails', () => {
-    const text = edit('    role: designer\n', '    role: 7\n', edit('[alice, dana, tom, ana, bob]', '[alice, dana, tom, ana, bobb]'));
+    const text = edit(
+      '    role: designer\n',
+      '    role: 7\n',
+      edit('[alice, dana, tom, ana, bob]', '[alice, dana, tom, ana, bobb]'),
+    );
     expect(parse(text).issues.map((i) => i.code)).toEqual(['LANES_CHARTER_SCHEMA', 'LANES_CHARTER_UNKNOWN_PERSON']);
   });
 
@@ -179,7 +183,13 @@ describe('parseCharter', () => {
   });
 
   describe('reference checks, one fixture per code', () => {
-    const cases: Array<{ code: CharterIssueCode; text: () => string; needle: string; message: RegExp; shift?: number }> = [
+    const cases: Array<{
+      code: CharterIssueCode;
+      text: () => string;
+      needle: string;
+      message: RegExp;
+      shift?: number;
+    }> = [
       {
         code: 'LANES_CHARTER_DUPLICATE_ID',
         text: () => edit('  - id: bob\n', '  - id: ana\n    name: Ana Again\n    role: engineer\n  - id: bob\n'),
@@ -376,7 +386,10 @@ describe('parseCharter', () => {
         }),
         // Swap two identifiers.
         fc
-          .tuple(fc.constantFrom('alice', 'dana', 'tom', 'ana', 'erin', 'engineering', 'checkout', 'eng.bug-triage'), fc.string({ maxLength: 8 }))
+          .tuple(
+            fc.constantFrom('alice', 'dana', 'tom', 'ana', 'erin', 'engineering', 'checkout', 'eng.bug-triage'),
+            fc.string({ maxLength: 8 }),
+          )
           .map(([from, to]) => STARTER_CHARTER.split(from).join(to)),
       );
       fc.assert(fc.property(mutation, checkShape), { numRuns: 400 });

@@ -81,8 +81,7 @@ interface Position {
 
 /** Finds the source position of a path, falling back to the nearest node that exists. */
 const positionOf = (doc: Document, counter: LineCounter, path: CharterPath, at: 'key' | 'value'): Position => {
-  const start = (node: unknown): number | undefined =>
-    isNode(node) && node.range ? node.range[0] : undefined;
+  const start = (node: unknown): number | undefined => (isNode(node) && node.range ? node.range[0] : undefined);
   let offset: number | undefined;
   if (at === 'key' && path.length > 0) {
     const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
@@ -103,7 +102,16 @@ const positionOf = (doc: Document, counter: LineCounter, path: CharterPath, at: 
 // Schema issues
 
 interface SchemaNode {
-  _zod: { def: { type: string; shape?: Record<string, SchemaNode>; element?: SchemaNode; valueType?: SchemaNode; innerType?: SchemaNode; in?: SchemaNode } };
+  _zod: {
+    def: {
+      type: string;
+      shape?: Record<string, SchemaNode>;
+      element?: SchemaNode;
+      valueType?: SchemaNode;
+      innerType?: SchemaNode;
+      in?: SchemaNode;
+    };
+  };
 }
 
 /** The field names a strict object accepts at `path`, for "did you mean" on unknown keys. */
@@ -113,7 +121,8 @@ const knownKeysAt = (path: CharterPath): string[] => {
     let current = n;
     for (let i = 0; current && i < 10; i++) {
       const def: SchemaNode['_zod']['def'] = current._zod.def;
-      if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'nonoptional'].includes(def.type)) current = def.innerType;
+      if (['optional', 'default', 'nullable', 'prefault', 'readonly', 'nonoptional'].includes(def.type))
+        current = def.innerType;
       else if (def.type === 'pipe') current = def.in;
       else break;
     }
@@ -166,7 +175,10 @@ const schemaIssues = (error: z.ZodError, raw: Json): PathIssue[] => {
     }
     const parentPath = path.slice(0, -1);
     const missing =
-      issue.code === 'invalid_type' && path.length > 0 && valueAt(raw, path) === undefined && valueAt(raw, parentPath) !== undefined;
+      issue.code === 'invalid_type' &&
+      path.length > 0 &&
+      valueAt(raw, path) === undefined &&
+      valueAt(raw, parentPath) !== undefined;
     if (missing) {
       const field = String(path[path.length - 1]);
       const parent = formatCharterPath(parentPath);
@@ -206,7 +218,9 @@ const salvageParts = (raw: Record<string, Json>): CharterParts => {
     return out;
   };
   const ids = (list: Json): string[] =>
-    Array.isArray(list) ? list.flatMap((item) => (isRecord(item) && typeof item['id'] === 'string' ? [item['id']] : [])) : [];
+    Array.isArray(list)
+      ? list.flatMap((item) => (isRecord(item) && typeof item['id'] === 'string' ? [item['id']] : []))
+      : [];
   const groups = charterSchema.shape.groups.safeParse(raw['groups']);
   const workspace = raw['workspace'];
   const timezone = isRecord(workspace) && typeof workspace['timezone'] === 'string' ? workspace['timezone'] : 'UTC';
@@ -256,8 +270,20 @@ const finish = (file: string, issues: CharterIssue[], charter: Charter | undefin
  */
 export const parseCharter = (text: string, file: string, now: Date): CharterLoadResult => {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, keepSourceTokens: true, prettyErrors: false, uniqueKeys: true });
-  const issue = (code: CharterIssueCode, { line, col }: Position, message: string, hint: string, path = '', suggestion?: string): CharterIssue => ({
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    keepSourceTokens: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  const issue = (
+    code: CharterIssueCode,
+    { line, col }: Position,
+    message: string,
+    hint: string,
+    path = '',
+    suggestion?: string,
+  ): CharterIssue => ({
     file,
     line,
     col,
@@ -280,7 +306,12 @@ export const parseCharter = (text: string, file: string, now: Date): CharterLoad
             : error.code === 'MULTIPLE_DOCS'
               ? 'keep one YAML document in lanes.yaml (remove the extra ---)'
               : CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX;
-        return issue('LANES_CHARTER_YAML_SYNTAX', counter.linePos(error.pos[0]), `${message}.`.replace(/\.\.$/, '.'), hint);
+        return issue(
+          'LANES_CHARTER_YAML_SYNTAX',
+          counter.linePos(error.pos[0]),
+          `${message}.`.replace(/\.\.$/, '.'),
+          hint,
+        );
       }),
       undefined,
     );
@@ -300,7 +331,14 @@ export const parseCharter = (text: string, file: string, now: Date): CharterLoad
     });
     return finish(
       file,
-      [issue('LANES_CHARTER_YAML_SYNTAX', counter.linePos(offset), `${(error as Error).message}.`, CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX)],
+      [
+        issue(
+          'LANES_CHARTER_YAML_SYNTAX',
+          counter.linePos(offset),
+          `${(error as Error).message}.`,
+          CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX,
+        ),
+      ],
       undefined,
     );
   }
@@ -308,7 +346,14 @@ export const parseCharter = (text: string, file: string, now: Date): CharterLoad
   if (raw === null || raw === undefined) {
     return finish(
       file,
-      [issue('LANES_CHARTER_EMPTY', { line: 1, col: 1 }, 'the charter is empty.', CHARTER_ISSUE_CODES.LANES_CHARTER_EMPTY)],
+      [
+        issue(
+          'LANES_CHARTER_EMPTY',
+          { line: 1, col: 1 },
+          'the charter is empty.',
+          CHARTER_ISSUE_CODES.LANES_CHARTER_EMPTY,
+        ),
+      ],
       undefined,
     );
   }

@@ -40,7 +40,14 @@ const input: CharterInput = {
     },
   ],
   delegations: [
-    { domain: 'eng.bug-triage', team: 'payments', from: 'engineering', to: 'ana', until: '2026-12-31', reason: 'Ana runs triage.' },
+    {
+      domain: 'eng.bug-triage',
+      team: 'payments',
+      from: 'engineering',
+      to: 'ana',
+      until: '2026-12-31',
+      reason: 'Ana runs triage.',
+    },
     { domain: 'eng.bug-triage', from: 'engineering', to: 'bob', until: '2026-05-31', reason: 'Expired cover.' },
     { domain: 'trio.discovery', from: 'trio', to: 'dana', until: '2026-06-01T13:00:00Z', reason: 'Research sprint.' },
   ],
@@ -52,7 +59,8 @@ const cell = (domains: DomainRights[], domain: string, team: string): TeamRights
   expect(found, `${domain} × ${team}`).toBeDefined();
   return found!;
 };
-const ids = (holder: { people: Array<{ id: string }> } | null | undefined): string[] => holder?.people.map((p) => p.id) ?? [];
+const ids = (holder: { people: Array<{ id: string }> } | null | undefined): string[] =>
+  holder?.people.map((p) => p.id) ?? [];
 
 describe('resolveRights', () => {
   const matrix = resolveRights(charter, NOW);

@@ -70,7 +70,8 @@ const CHARTER_WIDE_ROLES: ReadonlySet<Role> = new Set(['stakeholder', 'engineeri
 export const holderForTeam = (charter: Charter, team: Team, name: string): RightsHolder => {
   const byId = new Map(charter.people.map((p) => [p.id, p]));
   const members = team.members.flatMap((id) => byId.get(id) ?? []);
-  const withRoles = (people: Person[], roles: readonly Role[]): Person[] => people.filter((p) => roles.includes(p.role));
+  const withRoles = (people: Person[], roles: readonly Role[]): Person[] =>
+    people.filter((p) => roles.includes(p.role));
   const done = (kind: RightsHolder['kind'], people: Person[]): RightsHolder => {
     const unique = [...new Map(people.map((p) => [p.id, p])).values()];
     // Stable sort: by role (product manager first, stakeholders last), then as listed.
@@ -97,9 +98,7 @@ export const holderForTeam = (charter: Charter, team: Team, name: string): Right
     return done('group', own.length > 0 ? own : withRoles(charter.people, ['sre']));
   }
   const roles: readonly Role[] | undefined =
-    name in BUILTIN_GROUPS
-      ? BUILTIN_GROUPS[name as keyof typeof BUILTIN_GROUPS].roles
-      : charter.groups?.[name]?.roles;
+    name in BUILTIN_GROUPS ? BUILTIN_GROUPS[name as keyof typeof BUILTIN_GROUPS].roles : charter.groups?.[name]?.roles;
   if (roles) {
     const wide = roles.filter((r) => CHARTER_WIDE_ROLES.has(r));
     const local = roles.filter((r) => !CHARTER_WIDE_ROLES.has(r));

@@ -16,7 +16,8 @@ const violations = (schema: JsonSchema, value: unknown, path = '$'): string[] =>
   const fail = (why: string): string[] => [`${path}: ${why}`];
   for (const key of ['anyOf', 'oneOf'] as const) {
     const options = schema[key] as JsonSchema[] | undefined;
-    if (options && !options.some((option) => violations(option, value, path).length === 0)) return fail(`no ${key} branch`);
+    if (options && !options.some((option) => violations(option, value, path).length === 0))
+      return fail(`no ${key} branch`);
   }
   if ('const' in schema && schema['const'] !== value) return fail(`expected ${JSON.stringify(schema['const'])}`);
   if (Array.isArray(schema['enum']) && !schema['enum'].includes(value)) return fail('not in enum');
@@ -26,14 +27,16 @@ const violations = (schema: JsonSchema, value: unknown, path = '$'): string[] =>
     const record = value as Record<string, unknown>;
     const properties = (schema['properties'] ?? {}) as Record<string, JsonSchema>;
     const out: string[] = [];
-    for (const key of (schema['required'] ?? []) as string[]) if (!(key in record)) out.push(`${path}.${key}: required`);
+    for (const key of (schema['required'] ?? []) as string[])
+      if (!(key in record)) out.push(`${path}.${key}: required`);
     for (const [key, child] of Object.entries(record)) {
       const sub = properties[key];
       if (sub) out.push(...violations(sub, child, `${path}.${key}`));
       else if (schema['additionalProperties'] === false) out.push(`${path}.${key}: not allowed`);
       else if (typeof schema['additionalProperties'] === 'object')
         out.push(...violations(schema['additionalProperties'] as JsonSchema, child, `${path}.${key}`));
-      if (schema['propertyNames']) out.push(...violations(schema['propertyNames'] as JsonSchema, key, `${path}{${key}}`));
+      if (schema['propertyNames'])
+        out.push(...violations(schema['propertyNames'] as JsonSchema, key, `${path}{${key}}`));
     }
     return out;
   }
@@ -44,7 +47,8 @@ const violations = (schema: JsonSchema, value: unknown, path = '$'): string[] =>
   }
   if (type === 'string') {
     if (typeof value !== 'string') return fail('expected string');
-    if (typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern'], 'u').test(value)) return fail('pattern');
+    if (typeof schema['pattern'] === 'string' && !new RegExp(schema['pattern'], 'u').test(value))
+      return fail('pattern');
     if (typeof schema['minLength'] === 'number' && value.length < schema['minLength']) return fail('too short');
     return [];
   }
@@ -85,7 +89,17 @@ describe('charterJsonSchema', () => {
   it('describes the charter sections for editors', () => {
     expect(schema['$schema']).toBe('https://json-schema.org/draft/2020-12/schema');
     const properties = schema['properties'] as Record<string, unknown>;
-    for (const key of ['version', 'workspace', 'groups', 'people', 'teams', 'domains', 'delegations', 'response_targets', 'connectors'])
+    for (const key of [
+      'version',
+      'workspace',
+      'groups',
+      'people',
+      'teams',
+      'domains',
+      'delegations',
+      'response_targets',
+      'connectors',
+    ])
       expect(properties).toHaveProperty(key);
     expect(schema['required']).toEqual(expect.arrayContaining(['version', 'workspace', 'people', 'teams']));
   });

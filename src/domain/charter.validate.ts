@@ -19,14 +19,16 @@ import {
 
 /** The closed list of charter issue codes, each with what to do about it. Never rename a code. */
 export const CHARTER_ISSUE_CODES = {
-  LANES_CHARTER_EMPTY: 'Write the charter: run `lanes init` for a starter, or add version, workspace, people and teams.',
+  LANES_CHARTER_EMPTY:
+    'Write the charter: run `lanes init` for a starter, or add version, workspace, people and teams.',
   LANES_CHARTER_YAML_SYNTAX: 'Fix the YAML here: indentation, a missing quote or bracket, or a key written twice.',
   LANES_CHARTER_SCHEMA: 'Fix this field to match the charter schema; `lanes schema` prints it for editor completion.',
   LANES_CHARTER_DUPLICATE_ID: 'Give every person, team, domain and group its own id.',
   LANES_CHARTER_UNKNOWN_PERSON: 'Add the person under `people`, or fix the spelling of the id.',
   LANES_CHARTER_UNKNOWN_GROUP: `Use a built-in group (${Object.keys(BUILTIN_GROUPS).join(', ')}), a group under \`groups\`, or a person id.`,
   LANES_CHARTER_UNKNOWN_DOMAIN: 'Use a domain id from the catalog, or add the domain under `domains`.',
-  LANES_CHARTER_NO_DECIDER: 'Set `decides` for the domain, under `domains` for every team or under a team’s `decisions`.',
+  LANES_CHARTER_NO_DECIDER:
+    'Set `decides` for the domain, under `domains` for every team or under a team’s `decisions`.',
   LANES_CHARTER_MULTIPLE_DECIDERS: 'Keep exactly one deciding group and move the others to `consulted`.',
   LANES_CHARTER_TRIO_INCOMPLETE: 'Name three different people in the trio: product, design and tech.',
   LANES_CHARTER_TRIO_ROLE:
@@ -206,7 +208,8 @@ export const levenshtein = (a: string, b: string): number => {
       const above = rows[i - 1]!;
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       let best = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, rows[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, rows[i - 2]![j - 2]! + 1);
       row.push(best);
     }
     rows.push(row);
@@ -284,7 +287,8 @@ const TRIO_ROLES: Record<'product' | 'design' | 'tech', readonly Role[]> = {
 const quoteList = (items: readonly string[]): string => items.map((i) => `"${i}"`).join(', ');
 
 /** Reference checks of a charter that passed the schema. Returns issues by path. */
-export const checkCharter = (charter: Charter, now: Date): PathIssue[] => checkCharterParts(partsOfCharter(charter), now);
+export const checkCharter = (charter: Charter, now: Date): PathIssue[] =>
+  checkCharterParts(partsOfCharter(charter), now);
 
 /** Reference checks over the valid parts of a charter (see `CharterParts`). */
 export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] => {
@@ -296,7 +300,14 @@ export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] =
     hint: string = CHARTER_ISSUE_CODES[code],
     extra: { at?: 'key' | 'value'; suggestion?: string } = {},
   ): void => {
-    issues.push({ code, path, message, hint, at: extra.at ?? 'value', ...(extra.suggestion ? { suggestion: extra.suggestion } : {}) });
+    issues.push({
+      code,
+      path,
+      message,
+      hint,
+      at: extra.at ?? 'value',
+      ...(extra.suggestion ? { suggestion: extra.suggestion } : {}),
+    });
   };
 
   const builtinGroups = Object.keys(BUILTIN_GROUPS);
@@ -359,7 +370,8 @@ export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] =
   /** Checks a decides/consulted/informed block at `base`. */
   const checkRaci = (raci: Raci, base: CharterPath, where: string): void => {
     const refs: Array<{ name: string; path: CharterPath; field: string }> = [];
-    if (typeof raci.decides === 'string') refs.push({ name: raci.decides, path: [...base, 'decides'], field: 'decides' });
+    if (typeof raci.decides === 'string')
+      refs.push({ name: raci.decides, path: [...base, 'decides'], field: 'decides' });
     else raci.decides?.forEach((name, i) => refs.push({ name, path: [...base, 'decides', i], field: 'decides' }));
     for (const field of ['consulted', 'informed'] as const)
       raci[field]?.forEach((name, i) => refs.push({ name, path: [...base, field, i], field }));
@@ -443,7 +455,8 @@ export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] =
       }
     }
 
-    if (!personIds.has(team.escalation)) unknownPerson(['teams', t, 'escalation'], team.escalation, `${label} escalates to`);
+    if (!personIds.has(team.escalation))
+      unknownPerson(['teams', t, 'escalation'], team.escalation, `${label} escalates to`);
     else {
       const person = personById.get(team.escalation);
       if (person && person.role !== 'engineering-leadership') {

@@ -37,9 +37,24 @@ const charter = charterSchema.parse({
       decisions: { 'eng.bug-triage': { decides: 'marc' } },
     },
   ],
-  domains: [{ id: 'data.retention', title: 'Data retention', question: 'How long do we keep data?', keywords: ['gdpr'], decides: 'product' }],
+  domains: [
+    {
+      id: 'data.retention',
+      title: 'Data retention',
+      question: 'How long do we keep data?',
+      keywords: ['gdpr'],
+      decides: 'product',
+    },
+  ],
   delegations: [
-    { domain: 'eng.bug-triage', team: 'payments', from: 'engineering', to: 'ana', until: '2026-12-31', reason: 'Ana runs triage.' },
+    {
+      domain: 'eng.bug-triage',
+      team: 'payments',
+      from: 'engineering',
+      to: 'ana',
+      until: '2026-12-31',
+      reason: 'Ana runs triage.',
+    },
   ],
 });
 
@@ -72,7 +87,11 @@ describe('who-decides matching', () => {
     expect(answer.matched).toBeNull();
     expect(answer.perTeam).toEqual([]);
     expect(answer.closest).toHaveLength(3);
-    expect(answer.closest[0]).toEqual({ id: expect.any(String), title: expect.any(String), question: expect.any(String) });
+    expect(answer.closest[0]).toEqual({
+      id: expect.any(String),
+      title: expect.any(String),
+      question: expect.any(String),
+    });
     expect(answerWhoDecides(charter, 'who decides?', NOW).matched).toBeNull();
     expect(answerWhoDecides(charter, '', NOW).matched).toBeNull();
   });

@@ -36,7 +36,9 @@ describe('charter service', () => {
   });
 
   it('throws LANES_CHARTER_NOT_FOUND naming the path and lanes init', async () => {
-    const error: unknown = await loadCharterFile(join(dir, 'missing.yaml'), NOW, 'missing.yaml').catch((e: unknown) => e);
+    const error: unknown = await loadCharterFile(join(dir, 'missing.yaml'), NOW, 'missing.yaml').catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'LANES_CHARTER_NOT_FOUND' });
     expect((error as AppError).message).toMatch(/missing\.yaml.*lanes init/);

@@ -28,7 +28,11 @@ const errorCode = (error: unknown): string | undefined =>
  *
  * @throws AppError LANES_CHARTER_NOT_FOUND when there is no file at `path`.
  */
-export const loadCharterFile = async (path: string, now: Date, displayName: string = path): Promise<CharterFileResult> => {
+export const loadCharterFile = async (
+  path: string,
+  now: Date,
+  displayName: string = path,
+): Promise<CharterFileResult> => {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -41,9 +45,13 @@ export const loadCharterFile = async (path: string, now: Date, displayName: stri
         { path },
       );
     if (code === 'EISDIR')
-      throw new AppError('LANES_CHARTER_NOT_FOUND', `${displayName} is a directory; give the path of a lanes.yaml file`, {
-        path,
-      });
+      throw new AppError(
+        'LANES_CHARTER_NOT_FOUND',
+        `${displayName} is a directory; give the path of a lanes.yaml file`,
+        {
+          path,
+        },
+      );
     throw error;
   }
   // The policy above lives in parseCharter: it returns a charter only when every issue is non-blocking.

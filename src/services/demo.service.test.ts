@@ -18,7 +18,12 @@ describe.each(testEngines())('demo service on $engine', ({ open }) => {
   beforeEach(async () => {
     database = await open();
     const charter = buildDemoCharter(42, NOW);
-    const loaded: LoadedCharter = { charter, index: buildCharterIndex(charter), path: 'lanes.yaml', loadedAt: NOW.toISOString() };
+    const loaded: LoadedCharter = {
+      charter,
+      index: buildCharterIndex(charter),
+      path: 'lanes.yaml',
+      loadedAt: NOW.toISOString(),
+    };
     ctx = {
       database,
       logger: pino({ level: 'silent' }),
@@ -66,7 +71,10 @@ describe.each(testEngines())('demo service on $engine', ({ open }) => {
     );
     expect(payments.some((item) => item.stage === 'live' || item.stage === 'verified')).toBe(true);
     const [markup] = await listItems(database, { q: '<b>NaN</b>' }, 5);
-    expect(markup).toMatchObject({ title: 'Checkout shows <b>NaN</b> total for carts with a gift card', team: 'payments' });
+    expect(markup).toMatchObject({
+      title: 'Checkout shows <b>NaN</b> total for carts with a gift card',
+      team: 'payments',
+    });
     const [sql] = await listItems(database, { q: "'; DROP TABLE" }, 5);
     expect(sql?.title).toContain(`"'; DROP TABLE items; --"`);
     expect(await getItem(database, sql!.key)).toEqual(sql);

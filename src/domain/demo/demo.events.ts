@@ -167,7 +167,12 @@ const buildCast = (charter: Charter): Cast => {
     const known = DEMO_TEAMS.find((t) => t.id === team.id);
     return {
       id: team.id,
-      prefix: known?.jira ?? team.id.replace(/[^a-z0-9]/g, '').slice(0, 4).toUpperCase(),
+      prefix:
+        known?.jira ??
+        team.id
+          .replace(/[^a-z0-9]/g, '')
+          .slice(0, 4)
+          .toUpperCase(),
       components: team.components.length > 0 ? team.components : [team.id],
       pm: person(team.trio.product),
       designer: person(team.trio.design),
@@ -200,7 +205,13 @@ const CI_BOT: Identity = { kind: 'bot', id: 'github-actions' };
 
 const SUBJECTS: Record<string, readonly string[]> = {
   checkout: ['Checkout total', 'Apple Pay sheet', 'Promo code field', 'Order confirmation page', 'Address form'],
-  ledger: ['Ledger balance', 'Daily reconciliation job', 'Refund journal entry', 'Currency conversion', 'Ledger export'],
+  ledger: [
+    'Ledger balance',
+    'Daily reconciliation job',
+    'Refund journal entry',
+    'Currency conversion',
+    'Ledger export',
+  ],
   payouts: ['Payout schedule', 'Seller payout report', 'Bank transfer export', 'Payout webhook'],
   'fraud-rules': ['Fraud score', 'Velocity rule', 'Manual review queue', 'Chargeback alert'],
   onboarding: ['Sign-up form', 'Welcome email', 'Onboarding checklist', 'Email verification link'],
@@ -447,7 +458,8 @@ const triagerOf = (shared: Shared, team: TeamCast, at: number, random: DemoRando
       [random.pick(team.engineers), 0.08],
     ]);
   }
-  const lead = team.id === 'platform' && shared.cast.delegate && at >= shared.leaveStart ? shared.cast.delegate : team.techLead;
+  const lead =
+    team.id === 'platform' && shared.cast.delegate && at >= shared.leaveStart ? shared.cast.delegate : team.techLead;
   return random.weighted<Person>([
     [lead, 0.6],
     [random.pick(team.engineers), 0.3],
@@ -465,7 +477,8 @@ const assignerOf = (shared: Shared, team: TeamCast, at: number, assignee: Person
       [assignee, 0.15],
     ]);
   }
-  const lead = team.id === 'platform' && shared.cast.delegate && at >= shared.leaveStart ? shared.cast.delegate : team.techLead;
+  const lead =
+    team.id === 'platform' && shared.cast.delegate && at >= shared.leaveStart ? shared.cast.delegate : team.techLead;
   return random.weighted<Person>([
     [lead, 0.45],
     [team.managers[0] ?? lead, 0.2],
@@ -627,7 +640,13 @@ const bugFlow = (
     t.push(createdAt, 'email', { kind: 'email', id: random.pick(EXTERNAL_REPORTERS) }, created, snapshot);
   else if (reporterKind === 'github') t.push(createdAt, 'github', githubActor(reporter!), created, snapshot);
   else if (reporterKind === 'stakeholder' && random.chance(0.3))
-    t.push(createdAt, 'email', { kind: 'email', id: reporter!.email ?? `${reporter!.id}@acme.example` }, created, snapshot);
+    t.push(
+      createdAt,
+      'email',
+      { kind: 'email', id: reporter!.email ?? `${reporter!.id}@acme.example` },
+      created,
+      snapshot,
+    );
   else t.push(createdAt, 'jira', jiraActor(reporter!), created, snapshot);
   t.mark(createdAt, 'new');
 
@@ -692,7 +711,11 @@ const bugFlow = (
       t.push(at, 'jira', jiraActor(who), { kind: 'reopened', from: 'done', to: 'reopened' });
       t.state = 'reopened';
       t.mark(at, 'reopened');
-      t.comment(at + random.int(1, 10) * MINUTE, who, `Still happening${customer ? ` for ${customer}` : ''} after the fix.`);
+      t.comment(
+        at + random.int(1, 10) * MINUTE,
+        who,
+        `Still happening${customer ? ` for ${customer}` : ''} after the fix.`,
+      );
       continue;
     }
     if (reporter && (reporter.role === 'stakeholder' || reporter.role === 'product-manager') && random.chance(0.4)) {
@@ -738,7 +761,13 @@ const workFlow = (shared: Shared, t: ItemTimeline, plan: ItemPlan): void => {
     url: `https://acme.atlassian.net/browse/${plan.key}`,
   };
   const viaGithub = kind !== 'feature' && reporter.role !== 'product-manager' && random.chance(0.35);
-  t.push(createdAt, viaGithub ? 'github' : 'jira', viaGithub ? githubActor(reporter) : jiraActor(reporter), { kind: 'created' }, snapshot);
+  t.push(
+    createdAt,
+    viaGithub ? 'github' : 'jira',
+    viaGithub ? githubActor(reporter) : jiraActor(reporter),
+    { kind: 'created' },
+    snapshot,
+  );
   t.mark(createdAt, 'new');
 
   let at = createdAt;
@@ -749,7 +778,13 @@ const workFlow = (shared: Shared, t: ItemTimeline, plan: ItemPlan): void => {
   if (random.chance(kind === 'feature' ? 0.8 : 0.45)) {
     at = later(random, at, 12);
     const prioritiser =
-      kind === 'feature' ? team.pm : kind === 'tech_debt' ? team.techLead : random.chance(0.5) ? team.pm : team.techLead;
+      kind === 'feature'
+        ? team.pm
+        : kind === 'tech_debt'
+          ? team.techLead
+          : random.chance(0.5)
+            ? team.pm
+            : team.techLead;
     const priority = random.pick(['P2', 'P3', 'P3', 'P4']);
     t.setField(at, prioritiser, 'priority', priority);
     t.priority = priority;
@@ -836,7 +871,7 @@ const incidentFlow = (shared: Shared, t: ItemTimeline, plan: ItemPlan): void => 
   t.setState(at, commander, 'resolved', 'slack');
   t.push(at + MINUTE, 'slack', slackActor(commander), {
     kind: 'incident_resolved',
-    data: { durationMinutes: Math.round((at - createdAt) / MINUTE) },
+    data: { durationMinutes: Math.round((at - createdAt) / MINUTE), severity },
   });
 };
 
@@ -912,7 +947,7 @@ function* ambientEvents(
   const components = new Set(options.charter.teams.flatMap((t) => t.components));
   const services = Object.entries(SLI_SERVICES).filter(([s]) => components.has(s));
   const repos = [...components].map((c) => ({ component: c, repo: demoRepoOf(c) }));
-  const interval = Math.min(DAY, Math.max(MINUTE, Math.round(((6 * HOUR * 5000) / options.items) / MINUTE) * MINUTE));
+  const interval = Math.min(DAY, Math.max(MINUTE, Math.round((6 * HOUR * 5000) / options.items / MINUTE) * MINUTE));
   const random = createRandom(hashSeed('demo-ambient', options.seed));
   const baseline = new Map(repos.map((r) => [r.repo, random.between(68, 86)]));
 
@@ -927,7 +962,8 @@ function* ambientEvents(
       const progress = (week - start) / (DEMO_SPAN_DAYS * DAY);
       for (const { component, repo } of repos) {
         const base = baseline.get(repo)!;
-        const lines = component === 'ledger' ? 81 - 15 * progress + random.normal(0, 0.6) : base + random.normal(0, 0.8);
+        const lines =
+          component === 'ledger' ? 81 - 15 * progress + random.normal(0, 0.6) : base + random.normal(0, 0.8);
         const branches = lines - random.between(7, 12);
         yield [
           week,
@@ -1015,7 +1051,9 @@ export function* generateDemoEvents(options: DemoEventOptions): Generator<EventI
     counters.set(prefixOfKey, n);
     return `${prefixOfKey}-${n}`;
   };
-  const teamWeights = cast.teams.map((team) => [team, team.id === 'payments' ? 36 : team.id === 'growth' ? 34 : 30] as const);
+  const teamWeights = cast.teams.map(
+    (team) => [team, team.id === 'payments' ? 36 : team.id === 'growth' ? 34 : 30] as const,
+  );
   const itemSeed = hashSeed('demo-items', options.seed);
   const ambient = ambientEvents(options, prefix, start, now);
   let pending = ambient.next();
