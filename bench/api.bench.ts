@@ -22,19 +22,33 @@ const workspace = async (): Promise<{ path: string; token: string }> => {
   const path = join(dir, `demo-${ITEMS}.db`);
   if (!existsSync(path)) {
     console.error(`api: building a ${ITEMS}-item demo workspace (cached at ${path})…`);
-    execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ingest.child.ts'), 'load', path, String(ITEMS * 9)], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'ingest.child.ts'), 'load', path, String(ITEMS * 9)],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   }
   const database = await openDatabase({ url: path });
   const charter = buildDemoCharter(42, NOW);
   const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
   let n = 0;
-  const ctx = { database, logger: pino({ level: 'silent' }), clock: () => new Date(), newId: () => `b${Date.now()}-${++n}`, charter: () => loaded };
+  const ctx = {
+    database,
+    logger: pino({ level: 'silent' }),
+    clock: () => new Date(),
+    newId: () => `b${Date.now()}-${++n}`,
+    charter: () => loaded,
+  };
   const email = 'bench@acme.example';
   const user =
     (await findUserByEmail(ctx, email)) ??
-    (await addUser(ctx, { kind: 'cli' }, { email, name: 'Bench', role: 'stakeholder', password: 'bench-password-123' }));
+    (await addUser(
+      ctx,
+      { kind: 'cli' },
+      { email, name: 'Bench', role: 'stakeholder', password: 'bench-password-123' },
+    ));
   const { secret } = await createToken(ctx, { kind: 'cli' }, user, 'bench');
   await database.close();
   return { path, token: secret };
@@ -58,12 +72,20 @@ const load = (url: string, token: string, paths: string[]): Promise<autocannon.R
 export const run = async (): Promise<void> => {
   const { path, token } = await workspace();
   const keysDb = await openDatabase({ url: path });
-  const keys = (await keysDb.db.selectFrom('item').select('key').orderBy('updated_at', 'desc').limit(5000).execute()).map((r) => r.key);
+  const keys = (
+    await keysDb.db.selectFrom('item').select('key').orderBy('updated_at', 'desc').limit(5000).execute()
+  ).map((r) => r.key);
   await keysDb.close();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'api.server.ts'), path, String(PORT), '2500'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'api.server.ts'), path, String(PORT), '2500'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
+  );
   const base = `http://127.0.0.1:${PORT}`;
   const figures: Figure[] = [];
   try {
@@ -72,9 +94,13 @@ export const run = async (): Promise<void> => {
       ['GET /api/v1/items/:key', keys.map((k) => `/api/v1/items/${encodeURIComponent(k)}`)],
       [
         'GET /api/v1/items?…',
-        ['team=payments', 'kind=bug&limit=50', 'stage=being_fixed', 'team=growth&kind=feature', 'severity=high&limit=20'].map(
-          (q) => `/api/v1/items?${q}`,
-        ),
+        [
+          'team=payments',
+          'kind=bug&limit=50',
+          'stage=being_fixed',
+          'team=growth&kind=feature',
+          'severity=high&limit=20',
+        ].map((q) => `/api/v1/items?${q}`),
       ],
     ];
     for (const [name, paths] of scenarios) {

@@ -17,7 +17,13 @@ const NOW = new Date('2026-11-01T00:00:00Z');
 const database = await openDatabase({ url: path! });
 const charter = buildDemoCharter(42, NOW);
 const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
-const ctx = { database, logger: pino({ level: 'warn' }), clock: () => new Date(), newId: () => crypto.randomUUID(), charter: () => loaded };
+const ctx = {
+  database,
+  logger: pino({ level: 'warn' }),
+  clock: () => new Date(),
+  newId: () => crypto.randomUUID(),
+  charter: () => loaded,
+};
 const { app } = createServer(ctx, { bodyLimit: 1 << 20, version: 'bench' });
 const body = JSON.stringify({ items: [], padding: 'x'.repeat(Math.max(0, Number(floorBytes ?? 2000) - 30)) });
 app.get('/bench/floor', async (request, reply) => {

@@ -22,7 +22,11 @@ export interface Figure {
 export const machine = (): string =>
   `${cpus().length}x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
 
-export const figure = (f: Omit<Figure, 'machine' | 'at'>): Figure => ({ ...f, machine: machine(), at: new Date().toISOString() });
+export const figure = (f: Omit<Figure, 'machine' | 'at'>): Figure => ({
+  ...f,
+  machine: machine(),
+  at: new Date().toISOString(),
+});
 
 const fmt = (n: number | null): string =>
   n === null ? '-' : Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
@@ -31,7 +35,14 @@ export const writeResults = (name: string, figures: Figure[]): void => {
   const dir = join(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(figures, null, 2)}\n`);
-  const rows = figures.map((f) => [f.name, `${fmt(f.value)} ${f.unit}`, fmt(f.floor), fmt(f.ratio), f.target, f.pass ? 'yes' : 'NO']);
+  const rows = figures.map((f) => [
+    f.name,
+    `${fmt(f.value)} ${f.unit}`,
+    fmt(f.floor),
+    fmt(f.ratio),
+    f.target,
+    f.pass ? 'yes' : 'NO',
+  ]);
   const head = ['figure', 'value', 'floor', 'ratio', 'target', 'met'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');

@@ -132,11 +132,15 @@ interface ChildResult {
 }
 
 const child = (args: string[]): ChildResult => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'ingest.child.ts'), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 20,
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'ingest.child.ts'), ...args],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 };
 

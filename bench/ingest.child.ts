@@ -23,7 +23,13 @@ const context = async (url: string) => {
   const charter = buildDemoCharter(42, NOW);
   const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
   let n = 0;
-  return { database, logger: pino({ level: 'silent' }), clock: () => NOW, newId: () => `r${++n}`, charter: () => loaded };
+  return {
+    database,
+    logger: pino({ level: 'silent' }),
+    clock: () => NOW,
+    newId: () => `r${++n}`,
+    charter: () => loaded,
+  };
 };
 
 if (mode === 'load') {
@@ -42,19 +48,39 @@ if (mode === 'load') {
   // Floor: stream every event row in item order, doing nothing with it.
   let started = process.hrtime.bigint();
   let scanned = 0;
-  for (const _row of database.sqlite!.prepare('SELECT * FROM event ORDER BY item_key, occurred_at').iterate()) scanned += 1;
+  for (const _row of database.sqlite!.prepare('SELECT * FROM event ORDER BY item_key, occurred_at').iterate())
+    scanned += 1;
   const floorSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const before = rssMb();
   started = process.hrtime.bigint();
   const result = await rebuildProjection(ctx);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await database.close();
-  console.log(JSON.stringify({ seconds, floorSeconds, maxRssMb: rssMb(), rssBeforeMb: before, items: result.items, events, scanned }));
+  console.log(
+    JSON.stringify({
+      seconds,
+      floorSeconds,
+      maxRssMb: rssMb(),
+      rssBeforeMb: before,
+      items: result.items,
+      events,
+      scanned,
+    }),
+  );
 } else if (mode === 'demo') {
   const started = process.hrtime.bigint();
   const lines: string[] = [];
-  const io = { out: (t: string) => lines.push(t), err: (t: string) => process.stderr.write(`${t}\n`), env: { ...process.env, LANES_DATA_DIR: `${path}.d` }, cwd: process.cwd(), exitCode: 0 };
-  const code = await runCli(['node', 'lanes', 'demo', '--items', size!, '--database', path!, '--now', NOW.toISOString()], io);
+  const io = {
+    out: (t: string) => lines.push(t),
+    err: (t: string) => process.stderr.write(`${t}\n`),
+    env: { ...process.env, LANES_DATA_DIR: `${path}.d` },
+    cwd: process.cwd(),
+    exitCode: 0,
+  };
+  const code = await runCli(
+    ['node', 'lanes', 'demo', '--items', size!, '--database', path!, '--now', NOW.toISOString()],
+    io,
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const database = await openDatabase({ url: path! });
   const events = await countEvents(database);
