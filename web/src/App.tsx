@@ -1,6 +1,17 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { Link, Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate, useSearchParams } from 'react-router';
-import { api, setUnauthenticatedHandler, type Session } from './api';
+import {
+  Link,
+  Navigate,
+  NavLink,
+  Outlet,
+  Route,
+  Routes,
+  useLocation,
+  useNavigate,
+  useSearchParams,
+} from 'react-router';
+import { api, setUnauthenticatedHandler, takeSession, type Session } from './api';
+import { resetDirectory } from './directory';
 import { LoginPage } from './pages/login.page';
 import { OverviewPage } from './pages/overview.page';
 import { SessionContext, useSession, type SessionState } from './session';
@@ -14,7 +25,8 @@ const UsersPage = lazy(() => import('./pages/users.page').then((m) => ({ default
 const AuditPage = lazy(() => import('./pages/audit.page').then((m) => ({ default: m.AuditPage })));
 const TokensPage = lazy(() => import('./pages/tokens.page').then((m) => ({ default: m.TokensPage })));
 
-type Boot = { status: 'checking' } | { status: 'failed'; error: unknown } | { status: 'ready'; session: Session | null };
+type Boot =
+  { status: 'checking' } | { status: 'failed'; error: unknown } | { status: 'ready'; session: Session | null };
 
 /** Where to go after signing in: only a path inside this app. */
 const safeNext = (next: string | null): string =>
@@ -27,8 +39,10 @@ export const App = () => {
 
   useEffect(() => {
     const controller = new AbortController();
-    api.getSession(controller.signal).then(
-      (session) => setBoot({ status: 'ready', session }),
+    takeSession(controller.signal).then(
+      (session) => {
+        if (!controller.signal.aborted) setBoot({ status: 'ready', session });
+      },
       (error: unknown) => {
         if (!controller.signal.aborted) setBoot({ status: 'failed', error });
       },
@@ -37,7 +51,10 @@ export const App = () => {
   }, [attempt]);
 
   useEffect(() => {
-    setUnauthenticatedHandler(() => setBoot({ status: 'ready', session: null }));
+    setUnauthenticatedHandler(() => {
+      resetDirectory();
+      setBoot({ status: 'ready', session: null });
+    });
     return () => setUnauthenticatedHandler(null);
   }, []);
 
@@ -45,6 +62,7 @@ export const App = () => {
     try {
       await api.logout();
     } finally {
+      resetDirectory();
       navigate('/login', { replace: true });
       setBoot({ status: 'ready', session: null });
     }

@@ -101,6 +101,7 @@ export interface WhoDecidesAnswer {
 /** The parts of GET /api/v1/charter the web uses (the full shape is lanes.yaml's). */
 export interface CharterSummary {
   workspace: { id: string; name: string };
+  people?: { id: string; name: string; role: string }[];
   teams: { id: string; name: string; components?: string[] }[];
   response_targets?: Record<string, unknown>;
 }
@@ -209,7 +210,11 @@ const request = async <T>(method: string, path: string, options: RequestOptions 
   if (!response.ok) {
     const error = isErrorBody(body)
       ? new ApiError(response.status, body.error.code, body.error.message, body.error.details)
-      : new ApiError(response.status, `HTTP_${response.status}`, `The server answered ${response.status} ${response.statusText}.`);
+      : new ApiError(
+          response.status,
+          `HTTP_${response.status}`,
+          `The server answered ${response.status} ${response.statusText}.`,
+        );
     if (response.status === 401 && options.sessionBound !== false) {
       csrfToken = null;
       onUnauthenticated?.();
@@ -272,15 +277,28 @@ export const api = {
   revokeToken: (id: string) => request<void>('DELETE', `/api/v1/tokens/${enc(id)}`),
 };
 
+let sessionPrefetch: Promise<Session | null> | null = null;
 let overviewPrefetch: Promise<Overview> | null = null;
 
 /**
- * Starts loading the overview while the session is still being checked, so a
- * signed-in person opening `/` waits for one round trip instead of two.
+ * Asks who is signed in as soon as the script runs, before React first renders;
+ * on `/` also starts loading the overview alongside, so a signed-in person waits
+ * for one round trip instead of two.
  */
-export const prefetchOverview = (): void => {
-  overviewPrefetch = api.overview(undefined, false);
-  overviewPrefetch.catch(() => undefined);
+export const prefetchStart = (path: string): void => {
+  sessionPrefetch = api.getSession();
+  sessionPrefetch.catch(() => undefined);
+  if (path === '/') {
+    overviewPrefetch = api.overview(undefined, false);
+    overviewPrefetch.catch(() => undefined);
+  }
+};
+
+/** The session check started by `prefetchStart`, once; later checks ask the server again. */
+export const takeSession = (signal: AbortSignal): Promise<Session | null> => {
+  const pending = sessionPrefetch;
+  sessionPrefetch = null;
+  return pending ?? api.getSession(signal);
 };
 
 /** The prefetched overview, once; falls back to a fresh request when the prefetch failed. */

@@ -17,11 +17,12 @@ const FIELD_LABELS: Record<string, string> = {
 
 const quoted = (value: string): string => `“${value.length > 80 ? `${value.slice(0, 79)}…` : value}”`;
 
-export const actorName = (event: EventDto): string => {
+/** Who did it: the charter person's name when known, else the external identity, else the source. */
+export const actorName = (event: EventDto, personName: (id: string) => string | null = (id) => id): string => {
   const { personId, identity } = event.actor;
-  if (personId) return personId;
+  if (personId) return personName(personId) ?? personId;
   if (identity) return identity.replace(/^[a-z]+:/, '');
-  return 'Someone';
+  return event.source;
 };
 
 export const describeEvent = (event: EventDto): string => {

@@ -127,7 +127,9 @@ export const SeverityBadge = ({ severity }: { severity: string | null }) =>
     <span className="muted">—</span>
   );
 
-export const RoleBadge = ({ role }: { role: UserRole | string }) => <span className={`badge role role-${role}`}>{role}</span>;
+export const RoleBadge = ({ role }: { role: UserRole | string }) => (
+  <span className={`badge role role-${role}`}>{role}</span>
+);
 
 const numberFormat = new Intl.NumberFormat('en-US');
 export const formatNumber = (n: number): string => numberFormat.format(n);

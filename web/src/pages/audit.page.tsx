@@ -26,6 +26,7 @@ export const AuditPage = () => {
         <div className="card flush">
           <TableWrap label="Audit log">
             <table>
+              <caption className="sr-only">Audit log</caption>
               <thead>
                 <tr>
                   <th scope="col">When</th>

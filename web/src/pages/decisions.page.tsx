@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router';
 import { api, type DecisionRights, type Party, type WhoDecidesAnswer } from '../api';
+import { useDirectory } from '../directory';
 import { EmptyState, ErrorNotice, formatDate, formatRelative, Loading, TableWrap, useApi, useTitle } from '../ui';
 
 const EXAMPLES = [
@@ -20,8 +21,8 @@ export const DecisionsPage = () => {
       <header className="page-header">
         <h1 id="decisions-title">Decision rights</h1>
         <p className="muted">
-          Who decides, who is consulted and who is informed, per team, as declared in the charter (
-          <code>lanes.yaml</code>).
+          Who decides, who is consulted and who is informed, per team, as declared in the charter,{' '}
+          <code>lanes.yaml</code>.
         </p>
       </header>
 
@@ -151,37 +152,41 @@ const WhoDecides = () => {
   );
 };
 
-const Answer = ({ answer, onAsk }: { answer: WhoDecidesAnswer; onAsk: (q: string) => void }) => (
-  <div className="answer-body">
-    {answer.matched ? (
-      <p className="answer-domain">
-        <strong>{answer.matched.title}</strong> <code className="domain-id">{answer.matched.id}</code>
-        <span className="muted"> — {answer.matched.question}</span>
-      </p>
-    ) : (
-      <p className="answer-domain">
-        <strong>No decision domain matched that question.</strong>
-      </p>
-    )}
-    <p className="answer-text">{answer.text}</p>
-    {answer.closest.length > 0 && (
-      <div className="closest">
-        <p className="muted">{answer.matched ? 'Related domains:' : 'Did you mean one of these?'}</p>
-        <ul className="chips">
-          {answer.closest.map((d) => (
-            <li key={d.id}>
-              <button type="button" className="chip chip-button" onClick={() => onAsk(d.question)}>
-                {d.title} <code>{d.id}</code>
-              </button>
-            </li>
-          ))}
-        </ul>
-      </div>
-    )}
-  </div>
-);
+const Answer = ({ answer, onAsk }: { answer: WhoDecidesAnswer; onAsk: (q: string) => void }) => {
+  const others = answer.closest.filter((d) => d.id !== answer.matched?.id);
+  return (
+    <div className="answer-body">
+      {answer.matched ? (
+        <p className="answer-domain">
+          <strong>{answer.matched.title}</strong> <code className="domain-id">{answer.matched.id}</code>
+          <span className="muted"> — {answer.matched.question}</span>
+        </p>
+      ) : (
+        <p className="answer-domain">
+          <strong>No decision domain matched that question.</strong>
+        </p>
+      )}
+      <p className="answer-text">{answer.text}</p>
+      {others.length > 0 && (
+        <div className="closest">
+          <p className="muted">{answer.matched ? 'Related domains:' : 'Did you mean one of these?'}</p>
+          <ul className="chips">
+            {others.map((d) => (
+              <li key={d.id}>
+                <button type="button" className="chip chip-button" onClick={() => onAsk(d.question)}>
+                  {d.title} <code>{d.id}</code>
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+};
 
 const Delegations = ({ rights }: { rights: DecisionRights }) => {
+  const directory = useDirectory();
   const teamName = (id: string | null) => (id ? (rights.teams.find((t) => t.id === id)?.name ?? id) : 'All teams');
   const domainTitle = (id: string) => rights.domains.find((d) => d.id === id)?.title ?? id;
   return (
@@ -194,6 +199,7 @@ const Delegations = ({ rights }: { rights: DecisionRights }) => {
       ) : (
         <TableWrap label="Delegations in force">
           <table>
+            <caption className="sr-only">Delegations in force</caption>
             <thead>
               <tr>
                 <th scope="col">Decision</th>
@@ -211,8 +217,8 @@ const Delegations = ({ rights }: { rights: DecisionRights }) => {
                     {domainTitle(d.domain)} <code className="domain-id">{d.domain}</code>
                   </th>
                   <td>{teamName(d.team)}</td>
-                  <td>{d.from}</td>
-                  <td>{d.to}</td>
+                  <td>{directory.person(d.from)}</td>
+                  <td>{directory.person(d.to)}</td>
                   <td>
                     <time dateTime={d.until}>{formatDate(d.until)}</time>{' '}
                     <span className="meta">({formatRelative(d.until)})</span>
@@ -248,6 +254,7 @@ const Matrix = ({ rights, teamId }: { rights: DecisionRights; teamId: string }) 
   return (
     <TableWrap label="Decision rights by domain and team">
       <table className="matrix">
+        <caption className="sr-only">Decision rights by domain and team</caption>
         <thead>
           <tr>
             <th scope="col">Decision</th>

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ApiError, type EventDto, type ItemDto } from '../api';
+import { useDirectory, type Directory } from '../directory';
 import { actorName, describeEvent, safeHttpUrl } from '../events';
 import {
   EmptyState,
@@ -18,6 +19,7 @@ import {
 export const ItemPage = () => {
   const { key = '' } = useParams();
   const { data, error, loading, reload } = useApi((signal) => api.item(key, signal), [key]);
+  const directory = useDirectory();
   useTitle(data ? `${data.item.key}: ${data.item.title}` : key);
 
   const notFound = error instanceof ApiError && error.status === 404;
@@ -37,8 +39,8 @@ export const ItemPage = () => {
           <h1 id="item-title">{key}</h1>
           <EmptyState title="No item with this key">
             <p>
-              Lanes has no item <code>{key}</code>. It may not have been imported yet. <Link to="/items">Search the items</Link>
-              .
+              Lanes has no item <code>{key}</code>. It may not have been imported yet.{' '}
+              <Link to="/items">Search the items</Link>.
             </p>
           </EmptyState>
         </>
@@ -49,7 +51,7 @@ export const ItemPage = () => {
           <ErrorNotice title="The item could not be loaded" error={error} onRetry={reload} />
         </>
       )}
-      {data && <ItemDetailView item={data.item} events={data.events} />}
+      {data && <ItemDetailView item={data.item} events={data.events} directory={directory} />}
     </section>
   );
 };
@@ -61,9 +63,11 @@ const Field = ({ label, children }: { label: string; children: ReactNode }) => (
   </div>
 );
 
+const plural = (n: number, word: string) => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
+
 const orDash = (value: string | null) => value ?? <span className="muted">—</span>;
 
-const ItemDetailView = ({ item, events }: { item: ItemDto; events: EventDto[] }) => {
+const ItemDetailView = ({ item, events, directory }: { item: ItemDto; events: EventDto[]; directory: Directory }) => {
   const url = safeHttpUrl(item.url);
   return (
     <>
@@ -90,9 +94,11 @@ const ItemDetailView = ({ item, events }: { item: ItemDto; events: EventDto[] })
               {events.map((event) => (
                 <li key={event.id} className={`timeline-event ev-${event.kind}`}>
                   <p>
-                    <strong>{actorName(event)}</strong> {describeEvent(event)}
+                    <strong>{actorName(event, directory.person)}</strong> {describeEvent(event)}
                   </p>
-                  {event.kind === 'commented' && event.text && <blockquote className="comment">{event.text}</blockquote>}
+                  {event.kind === 'commented' && event.text && (
+                    <blockquote className="comment">{event.text}</blockquote>
+                  )}
                   <p className="meta">
                     <Time iso={event.occurredAt} /> · {event.source}
                   </p>
@@ -108,7 +114,11 @@ const ItemDetailView = ({ item, events }: { item: ItemDto; events: EventDto[] })
             <Field label="Tracker state">{item.state}</Field>
             {item.resolution && <Field label="Resolution">{item.resolution}</Field>}
             <Field label="Team">
-              {item.team ? <Link to={`/items?team=${encodeURIComponent(item.team)}`}>{item.team}</Link> : orDash(null)}
+              {item.team ? (
+                <Link to={`/items?team=${encodeURIComponent(item.team)}`}>{directory.team(item.team)}</Link>
+              ) : (
+                orDash(null)
+              )}
             </Field>
             <Field label="Component">
               {item.component ? (
@@ -118,8 +128,8 @@ const ItemDetailView = ({ item, events }: { item: ItemDto; events: EventDto[] })
               )}
             </Field>
             <Field label="Priority">{orDash(item.priority)}</Field>
-            <Field label="Assignee">{orDash(item.assignee)}</Field>
-            <Field label="Reporter">{orDash(item.reporter)}</Field>
+            <Field label="Assignee">{orDash(directory.person(item.assignee))}</Field>
+            <Field label="Reporter">{orDash(directory.person(item.reporter))}</Field>
             <Field label="Customer">{orDash(item.customer)}</Field>
             <Field label="Created">
               <Time iso={item.createdAt} />
@@ -148,7 +158,7 @@ const ItemDetailView = ({ item, events }: { item: ItemDto; events: EventDto[] })
               </Field>
             )}
             <Field label="Activity">
-              {formatNumber(item.eventCount)} events · {formatNumber(item.commentCount)} comments
+              {plural(item.eventCount, 'event')} · {plural(item.commentCount, 'comment')}
               {item.reopenCount > 0 && ` · reopened ${item.reopenCount}×`}
             </Field>
             {item.url && (

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { api, KIND_LABELS, KINDS, STAGE_LABELS, STAGES, type ItemDto, type ItemFilters } from '../api';
+import { useDirectory, type Directory } from '../directory';
 import {
   EmptyState,
   ErrorNotice,
@@ -16,7 +17,6 @@ import {
 } from '../ui';
 
 const FILTER_KEYS = ['team', 'kind', 'stage', 'component', 'severity', 'q'] as const;
-const DEFAULT_SEVERITIES = ['critical', 'high', 'medium', 'low'];
 
 const readFilters = (params: URLSearchParams): ItemFilters => {
   const filters: ItemFilters = {};
@@ -39,7 +39,7 @@ export const ItemsPage = () => {
   const filters = useMemo(() => readFilters(params), [params]);
   const filtersKey = JSON.stringify(filters);
   const first = useApi((signal) => api.items(filters, null, signal), [filtersKey]);
-  const charter = useApi((signal) => api.charter(signal), []);
+  const directory = useDirectory();
 
   // Pages fetched with "Load more", kept only while the filters stay the same.
   const [extra, setExtra] = useState<Extra | null>(null);
@@ -58,7 +58,11 @@ export const ItemsPage = () => {
     setMore({ loading: true, error: undefined });
     try {
       const page = await api.items(filters, nextCursor);
-      setExtra({ forFilters: filtersKey, items: [...(pages?.items ?? []), ...page.items], nextCursor: page.nextCursor });
+      setExtra({
+        forFilters: filtersKey,
+        items: [...(pages?.items ?? []), ...page.items],
+        nextCursor: page.nextCursor,
+      });
       setMore({ loading: false, error: undefined });
     } catch (error) {
       setMore({ loading: false, error });
@@ -73,15 +77,11 @@ export const ItemsPage = () => {
     setParams(next, { replace: key === 'q' });
   };
 
-  const teams = charter.data?.teams ?? [];
+  const teams = directory.teams;
   const components = [
-    ...new Set(
-      teams.filter((t) => !filters.team || t.id === filters.team).flatMap((t) => t.components ?? []),
-    ),
+    ...new Set(teams.filter((t) => !filters.team || t.id === filters.team).flatMap((t) => t.components)),
   ].sort();
-  const severities = charter.data?.response_targets
-    ? Object.keys(charter.data.response_targets)
-    : DEFAULT_SEVERITIES;
+  const severities = directory.severities;
   const anyFilter = Object.keys(filters).length > 0;
 
   return (
@@ -130,7 +130,11 @@ export const ItemsPage = () => {
             onChange={(v) => setFilter('severity', v)}
           />
           {anyFilter && (
-            <button type="button" className="button button-quiet clear" onClick={() => setParams(new URLSearchParams())}>
+            <button
+              type="button"
+              className="button button-quiet clear"
+              onClick={() => setParams(new URLSearchParams())}
+            >
               Clear filters
             </button>
           )}
@@ -166,7 +170,7 @@ export const ItemsPage = () => {
       )}
       {items.length > 0 && (
         <>
-          <ItemsTable items={items} />
+          <ItemsTable items={items} directory={directory} stale={first.loading} />
           <div className="load-more">
             {more.error !== undefined && (
               <ErrorNotice title="More items could not be loaded" error={more.error} onRetry={loadMore} />
@@ -252,47 +256,50 @@ const Select = ({
   );
 };
 
-const ItemsTable = ({ items }: { items: ItemDto[] }) => (
-  <TableWrap label="Items">
-    <table className="items-table" data-testid="items-table">
-      <thead>
-        <tr>
-          <th scope="col">Key</th>
-          <th scope="col">Title</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Stage</th>
-          <th scope="col">Severity</th>
-          <th scope="col">Team</th>
-          <th scope="col">Component</th>
-          <th scope="col">Updated</th>
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((item) => (
-          <tr key={item.key}>
-            <th scope="row" className="key">
-              <Link to={`/items/${encodeURIComponent(item.key)}`}>{item.key}</Link>
-            </th>
-            <td className="title-cell" data-label="Title">
-              {item.title}
-            </td>
-            <td data-label="Kind">
-              <KindBadge kind={item.kind} />
-            </td>
-            <td data-label="Stage">
-              <StageBadge stage={item.stage} label={item.stageLabel} />
-            </td>
-            <td data-label="Severity">
-              <SeverityBadge severity={item.severity} />
-            </td>
-            <td data-label="Team">{item.team ?? <span className="muted">—</span>}</td>
-            <td data-label="Component">{item.component ?? <span className="muted">—</span>}</td>
-            <td data-label="Updated" className="nowrap">
-              <Time iso={item.updatedAt} relativeTo="now" />
-            </td>
+const ItemsTable = ({ items, directory, stale }: { items: ItemDto[]; directory: Directory; stale: boolean }) => (
+  <div className={`card flush${stale ? ' stale' : ''}`} aria-busy={stale}>
+    <TableWrap label="Items">
+      <table className="items-table" data-testid="items-table">
+        <caption className="sr-only">Items</caption>
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Title</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Stage</th>
+            <th scope="col">Severity</th>
+            <th scope="col">Team</th>
+            <th scope="col">Component</th>
+            <th scope="col">Updated</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
-  </TableWrap>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.key}>
+              <th scope="row" className="key">
+                <Link to={`/items/${encodeURIComponent(item.key)}`}>{item.key}</Link>
+              </th>
+              <td className="title-cell" data-label="Title">
+                {item.title}
+              </td>
+              <td data-label="Kind">
+                <KindBadge kind={item.kind} />
+              </td>
+              <td data-label="Stage">
+                <StageBadge stage={item.stage} label={item.stageLabel} />
+              </td>
+              <td data-label="Severity">
+                <SeverityBadge severity={item.severity} />
+              </td>
+              <td data-label="Team">{directory.team(item.team) ?? <span className="muted">—</span>}</td>
+              <td data-label="Component">{item.component ?? <span className="muted">—</span>}</td>
+              <td data-label="Updated" className="nowrap">
+                <Time iso={item.updatedAt} relativeTo="now" />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
+  </div>
 );

@@ -1,18 +1,9 @@
 import { useEffect, useMemo } from 'react';
 import { Link } from 'react-router';
 import { KIND_LABELS, KINDS, STAGE_LABELS, STAGES, takeOverview, type Overview } from '../api';
+import { useDirectory } from '../directory';
 import { actorName, describeEvent } from '../events';
-import {
-  EmptyState,
-  ErrorNotice,
-  formatNumber,
-  KindBadge,
-  Loading,
-  TableWrap,
-  Time,
-  useApi,
-  useTitle,
-} from '../ui';
+import { EmptyState, ErrorNotice, formatNumber, KindBadge, Loading, TableWrap, Time, useApi, useTitle } from '../ui';
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -26,7 +17,9 @@ export const OverviewPage = () => {
     <section className="page" aria-labelledby="overview-title" aria-busy={loading}>
       <header className="page-header">
         <h1 id="overview-title">{data ? data.workspace.name : 'Overview'}</h1>
-        <p className="muted">The workspace at a glance: teams, items by kind and stage, recent activity and data freshness.</p>
+        <p className="muted">
+          The workspace at a glance: teams, items by kind and stage, recent activity and data freshness.
+        </p>
       </header>
       {error !== undefined && <ErrorNotice title="The overview could not be loaded" error={error} onRetry={reload} />}
       {loading && !data && <Loading label="Loading the overview…" />}
@@ -36,6 +29,7 @@ export const OverviewPage = () => {
 };
 
 const OverviewBody = ({ overview }: { overview: Overview }) => {
+  const directory = useDirectory();
   // The benchmark and the tests watch for this: the numbers are on screen.
   useEffect(() => {
     if (performance.getEntriesByName('overview-ready').length === 0) performance.mark('overview-ready');
@@ -67,6 +61,7 @@ const OverviewBody = ({ overview }: { overview: Overview }) => {
         ) : (
           <TableWrap label="Teams">
             <table>
+              <caption className="sr-only">Teams</caption>
               <thead>
                 <tr>
                   <th scope="col">Team</th>
@@ -122,7 +117,7 @@ const OverviewBody = ({ overview }: { overview: Overview }) => {
               {overview.recent.map(({ event, itemKey, itemTitle }) => (
                 <li key={event.id}>
                   <p>
-                    <strong>{actorName(event)}</strong> {describeEvent(event)}
+                    <strong>{actorName(event, directory.person)}</strong> {describeEvent(event)}
                     {itemKey && (
                       <>
                         {' on '}
@@ -149,6 +144,7 @@ const OverviewBody = ({ overview }: { overview: Overview }) => {
           ) : (
             <TableWrap label="Data freshness per source">
               <table>
+                <caption className="sr-only">Data freshness per source</caption>
                 <thead>
                   <tr>
                     <th scope="col">Source</th>
@@ -211,6 +207,7 @@ const KindStageTable = ({ overview }: { overview: Overview }) => {
       ) : (
         <TableWrap label="Items by kind and stage">
           <table className="matrix-counts">
+            <caption className="sr-only">Items by kind and stage</caption>
             <thead>
               <tr>
                 <th scope="col">Kind</th>

@@ -1,16 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, type ApiToken } from '../api';
-import {
-  EmptyState,
-  ErrorNotice,
-  isForbidden,
-  Loading,
-  NoAccess,
-  TableWrap,
-  Time,
-  useApi,
-  useTitle,
-} from '../ui';
+import { EmptyState, ErrorNotice, isForbidden, Loading, NoAccess, TableWrap, Time, useApi, useTitle } from '../ui';
 
 export const TokensPage = () => {
   useTitle('API tokens');
@@ -44,6 +34,7 @@ export const TokensPage = () => {
         <div className="card flush">
           <TableWrap label="Your API tokens">
             <table data-testid="tokens-table">
+              <caption className="sr-only">Your API tokens</caption>
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -172,7 +163,9 @@ const TokenRow = ({ token, onRevoked }: { token: ApiToken; onRevoked: () => void
       <td>
         <Time iso={token.createdAt} />
       </td>
-      <td>{token.lastUsedAt ? <Time iso={token.lastUsedAt} relativeTo="now" /> : <span className="muted">never</span>}</td>
+      <td>
+        {token.lastUsedAt ? <Time iso={token.lastUsedAt} relativeTo="now" /> : <span className="muted">never</span>}
+      </td>
       <td>
         {token.revokedAt ? (
           <span className="badge badge-muted">

@@ -1,5 +1,16 @@
 import { api } from '../api';
-import { EmptyState, ErrorNotice, isForbidden, Loading, NoAccess, RoleBadge, TableWrap, Time, useApi, useTitle } from '../ui';
+import {
+  EmptyState,
+  ErrorNotice,
+  isForbidden,
+  Loading,
+  NoAccess,
+  RoleBadge,
+  TableWrap,
+  Time,
+  useApi,
+  useTitle,
+} from '../ui';
 
 export const UsersPage = () => {
   useTitle('Users');
@@ -21,6 +32,7 @@ export const UsersPage = () => {
         <div className="card flush">
           <TableWrap label="Users">
             <table data-testid="users-table">
+              <caption className="sr-only">Users</caption>
               <thead>
                 <tr>
                   <th scope="col">Name</th>
