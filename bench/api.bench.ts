@@ -11,20 +11,22 @@ import { openDatabase } from '../src/store/database.js';
 import { figure, writeResults, type Figure } from './bench.lib.js';
 
 const NOW = new Date('2026-11-01T00:00:00Z');
-const ITEMS = Number(process.env['BENCH_API_ITEMS'] ?? 1_000_000);
+export const BENCH_ITEMS = Number(process.env['BENCH_API_ITEMS'] ?? 1_000_000);
 const DURATION = Number(process.env['BENCH_API_SECONDS'] ?? 10);
 const PORT = 5391;
 
 /** The workspace is cached between runs under the OS temp dir: building 1,000,000 items takes minutes. */
+export const BENCH_LOGIN = { email: 'bench@acme.example', password: 'bench-password-123' };
+
 const workspace = async (): Promise<{ path: string; token: string }> => {
   const dir = join(tmpdir(), 'lanes-bench-api');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `demo-${ITEMS}.db`);
+  const path = join(dir, `demo-${BENCH_ITEMS}.db`);
   if (!existsSync(path)) {
-    console.error(`api: building a ${ITEMS}-item demo workspace (cached at ${path})…`);
+    console.error(`api: building a ${BENCH_ITEMS}-item demo workspace (cached at ${path})…`);
     execFileSync(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'ingest.child.ts'), 'load', path, String(ITEMS * 9)],
+      ['--import', 'tsx', join(import.meta.dirname, 'ingest.child.ts'), 'load', path, String(BENCH_ITEMS * 9)],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
       },
@@ -69,13 +71,14 @@ const load = (url: string, token: string, paths: string[]): Promise<autocannon.R
     );
   });
 
-export const run = async (): Promise<void> => {
+/** The server under load in its own process, on the cached workspace; serves web/dist too. */
+export const startBenchServer = async (): Promise<{
+  url: string;
+  token: string;
+  path: string;
+  close: () => Promise<void>;
+}> => {
   const { path, token } = await workspace();
-  const keysDb = await openDatabase({ url: path });
-  const keys = (
-    await keysDb.db.selectFrom('item').select('key').orderBy('updated_at', 'desc').limit(5000).execute()
-  ).map((r) => r.key);
-  await keysDb.close();
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(import.meta.dirname, 'api.server.ts'), path, String(PORT), '2500'],
@@ -86,7 +89,25 @@ export const run = async (): Promise<void> => {
   await new Promise<void>((resolve) =>
     child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()),
   );
-  const base = `http://127.0.0.1:${PORT}`;
+  return {
+    url: `http://127.0.0.1:${PORT}`,
+    token,
+    path,
+    close: async () => {
+      child.kill();
+    },
+  };
+};
+
+export const run = async (): Promise<void> => {
+  const server = await startBenchServer();
+  const { path, token } = server;
+  const keysDb = await openDatabase({ url: path });
+  const keys = (
+    await keysDb.db.selectFrom('item').select('key').orderBy('updated_at', 'desc').limit(5000).execute()
+  ).map((r) => r.key);
+  await keysDb.close();
+  const base = server.url;
   const figures: Figure[] = [];
   try {
     const floor = await load(base, token, ['/bench/floor']);
@@ -108,7 +129,7 @@ export const run = async (): Promise<void> => {
       const rps = r.requests.average;
       figures.push(
         figure({
-          name: `${name} throughput (${ITEMS} items)`,
+          name: `${name} throughput (${BENCH_ITEMS} items)`,
           value: rps,
           unit: 'req/s',
           floor: floor.requests.average,
@@ -129,7 +150,7 @@ export const run = async (): Promise<void> => {
       if (r.non2xx > 0) console.error(`${name}: ${r.non2xx} non-2xx responses`);
     }
   } finally {
-    child.kill();
+    await server.close();
   }
   writeResults('api', figures);
 };

@@ -24,7 +24,11 @@ const ctx = {
   newId: () => crypto.randomUUID(),
   charter: () => loaded,
 };
-const { app } = createServer(ctx, { bodyLimit: 1 << 20, version: 'bench' });
+const { app } = createServer(ctx, {
+  bodyLimit: 1 << 20,
+  version: 'bench',
+  webRoot: new URL('../web/dist', import.meta.url).pathname,
+});
 const body = JSON.stringify({ items: [], padding: 'x'.repeat(Math.max(0, Number(floorBytes ?? 2000) - 30)) });
 app.get('/bench/floor', async (request, reply) => {
   await authorize(ctx, request, 'stakeholder');

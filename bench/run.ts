@@ -6,6 +6,14 @@
 const BENCHES: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest.bench.js')).run(),
   api: async () => (await import('./api.bench.js')).run(),
+  web: async () => {
+    const { startBenchServer, BENCH_LOGIN, BENCH_ITEMS } = await import('./api.bench.js');
+    const { run } = await import('./web.bench.js');
+    await run(async () => {
+      const server = await startBenchServer();
+      return { url: server.url, ...BENCH_LOGIN, items: BENCH_ITEMS, close: server.close };
+    });
+  },
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { AppError } from '../domain/errors.js';
 import * as m0001 from './migrations/0001-event-log.js';
 import * as m0002 from './migrations/0002-access.js';
+import * as m0003 from './migrations/0003-item-count-index.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -28,6 +29,7 @@ export interface Database {
 const MIGRATIONS: Record<string, Migration> = {
   '0001-event-log': m0001,
   '0002-access': m0002,
+  '0003-item-count-index': m0003,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
