@@ -12,7 +12,7 @@ import { authorize } from '../src/server/auth.js';
 import { createServer } from '../src/server/server.js';
 import { openDatabase } from '../src/store/database.js';
 
-const [path, port, floorBytes] = process.argv.slice(2);
+const [path, port] = process.argv.slice(2);
 const NOW = new Date('2026-11-01T00:00:00Z');
 const database = await openDatabase({ url: path! });
 const charter = buildDemoCharter(42, NOW);
@@ -29,9 +29,13 @@ const { app } = createServer(ctx, {
   version: 'bench',
   webRoot: new URL('../web/dist', import.meta.url).pathname,
 });
-const body = JSON.stringify({ items: [], padding: 'x'.repeat(Math.max(0, Number(floorBytes ?? 2000) - 30)) });
+// GET /bench/floor?bytes=N: a constant JSON body of N bytes, built once per size.
+const bodies = new Map<number, string>();
 app.get('/bench/floor', async (request, reply) => {
   await authorize(ctx, request, 'stakeholder');
+  const bytes = Math.min(1 << 20, Number((request.query as { bytes?: string }).bytes ?? 2000));
+  let body = bodies.get(bytes);
+  if (!body) bodies.set(bytes, (body = JSON.stringify({ items: [], padding: 'x'.repeat(Math.max(0, bytes - 26)) })));
   return reply.type('application/json').send(body);
 });
 await app.listen({ port: Number(port), host: '127.0.0.1' });
