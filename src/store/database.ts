@@ -107,12 +107,3 @@ const migrate = async (database: Database, pgSchema?: string): Promise<void> => 
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 };
-
-/** Runs `fn` in one transaction on either engine. */
-export const inTransaction = <T>(database: Database, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> =>
-  database.db.transaction().execute(fn);
-
-/** Makes a directory for a file path; used by callers that write beside the database. */
-export const ensureDirFor = (path: string): void => {
-  mkdirSync(dirname(path), { recursive: true });
-};

@@ -93,24 +93,6 @@ export const countItemsByTeamKindStage = async (database: Database): Promise<Ite
   return rows.map((r) => ({ team: r.team, kind: r.kind, stage: r.stage, count: Number(r.n) }));
 };
 
-export const deleteAllItems = async (database: Database): Promise<void> => {
-  await database.db.deleteFrom('item').execute();
-};
-
-/** Item keys in the log after `afterKey`, in key order (for a streaming rebuild). */
-export const nextItemKeysInLog = async (database: Database, afterKey: string, limit: number): Promise<string[]> => {
-  const rows = await database.db
-    .selectFrom('event')
-    .select('item_key')
-    .distinct()
-    .where('item_key', 'is not', null)
-    .where('item_key', '>', afterKey)
-    .orderBy('item_key')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => r.item_key!);
-};
-
 export const getMeta = async (database: Database, key: string): Promise<string | undefined> =>
   (await database.db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst())?.value;
 
