@@ -3,14 +3,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pino from 'pino';
-import { buildCharterIndex } from '../src/domain/charter.identity.js';
-import { buildDemoCharter } from '../src/domain/demo/demo.charter.js';
+import { demoContext } from './bench.context.js';
 import { addUser, createToken, findUserByEmail } from '../src/services/access.service.js';
 import { openDatabase } from '../src/store/database.js';
 import { figure, writeResults, type Figure } from './bench.lib.js';
 
-const NOW = new Date('2026-11-01T00:00:00Z');
 export const BENCH_ITEMS = Number(process.env['BENCH_API_ITEMS'] ?? 1_000_000);
 const DURATION = Number(process.env['BENCH_API_SECONDS'] ?? 10);
 const PORT = 5391;
@@ -33,16 +30,7 @@ const workspace = async (): Promise<{ path: string; token: string }> => {
     );
   }
   const database = await openDatabase({ url: path });
-  const charter = buildDemoCharter(42, NOW);
-  const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
-  let n = 0;
-  const ctx = {
-    database,
-    logger: pino({ level: 'silent' }),
-    clock: () => new Date(),
-    newId: () => `b${Date.now()}-${++n}`,
-    charter: () => loaded,
-  };
+  const ctx = demoContext(database, { clock: () => new Date() });
   const email = 'bench@acme.example';
   const user =
     (await findUserByEmail(ctx, email)) ??
@@ -81,7 +69,7 @@ export const startBenchServer = async (): Promise<{
   const { path, token } = await workspace();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'api.server.ts'), path, String(PORT), '2500'],
+    ['--import', 'tsx', join(import.meta.dirname, 'api.server.ts'), path, String(PORT)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

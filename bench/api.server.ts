@@ -6,24 +6,14 @@
  * page, so the ratio isolates what Lanes adds (queries, mapping).
  */
 import pino from 'pino';
-import { buildCharterIndex } from '../src/domain/charter.identity.js';
-import { buildDemoCharter } from '../src/domain/demo/demo.charter.js';
+import { demoContext } from './bench.context.js';
 import { authorize } from '../src/server/auth.js';
 import { createServer } from '../src/server/server.js';
 import { openDatabase } from '../src/store/database.js';
 
 const [path, port] = process.argv.slice(2);
-const NOW = new Date('2026-11-01T00:00:00Z');
 const database = await openDatabase({ url: path! });
-const charter = buildDemoCharter(42, NOW);
-const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
-const ctx = {
-  database,
-  logger: pino({ level: 'warn' }),
-  clock: () => new Date(),
-  newId: () => crypto.randomUUID(),
-  charter: () => loaded,
-};
+const ctx = demoContext(database, { clock: () => new Date(), logger: pino({ level: 'warn' }) });
 const { app } = createServer(ctx, {
   bodyLimit: 1 << 20,
   version: 'bench',

@@ -3,24 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import pino from 'pino';
 import { sql } from 'kysely';
-import { buildCharterIndex } from '../src/domain/charter.identity.js';
-import { buildDemoCharter } from '../src/domain/demo/demo.charter.js';
 import { generateDemoEvents } from '../src/domain/demo/demo.events.js';
 import type { EventInput } from '../src/domain/event.js';
 import type { ServiceContext } from '../src/services/context.js';
 import { appendEvents, toLoggedEvent } from '../src/services/events.service.js';
 import { openDatabase, type Database } from '../src/store/database.js';
 import { EVENT_COLUMNS, eventToRow } from '../src/store/event.mapper.js';
+import { BENCH_NOW as NOW, counterIds, demoCharter, demoContext } from './bench.context.js';
 import { figure, seconds, writeResults, type Figure } from './bench.lib.js';
 
-const NOW = new Date('2026-11-01T00:00:00Z');
 const BATCH = 5000;
 const PG_ADMIN = process.env['LANES_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const demoEvents = (count: number, seed: number): EventInput[] => {
-  const charter = buildDemoCharter(42, NOW);
+  const { charter } = demoCharter();
   const out: EventInput[] = [];
   for (const e of generateDemoEvents({ items: Math.ceil(count / 4), seed, now: NOW, charter })) {
     out.push(e);
@@ -29,18 +26,7 @@ const demoEvents = (count: number, seed: number): EventInput[] => {
   return out;
 };
 
-const contextFor = (database: Database): ServiceContext => {
-  const charter = buildDemoCharter(42, NOW);
-  const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
-  let n = 0;
-  return {
-    database,
-    logger: pino({ level: 'silent' }),
-    clock: () => NOW,
-    newId: () => `bench-${++n}`,
-    charter: () => loaded,
-  };
-};
+const contextFor = (database: Database): ServiceContext => demoContext(database, { newId: counterIds('bench-') });
 
 const appendAll = async (ctx: ServiceContext, inputs: EventInput[]): Promise<number> => {
   const started = process.hrtime.bigint();
@@ -51,7 +37,7 @@ const appendAll = async (ctx: ServiceContext, inputs: EventInput[]): Promise<num
 const benchSqlite = async (inputs: EventInput[], dir: string): Promise<Figure> => {
   // Floor: a raw better-sqlite3 prepared insert of the same rows into the same table.
   const floorDb = await openDatabase({ url: join(dir, 'floor.db') });
-  const index = buildCharterIndex(buildDemoCharter(42, NOW));
+  const index = demoCharter().index;
   const rows = inputs.map((e, i) => eventToRow(toLoggedEvent(e, index, `f${i}`, NOW.toISOString())));
   const insert = floorDb.sqlite!.prepare(
     `INSERT INTO event (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
@@ -92,7 +78,7 @@ const benchPostgres = async (inputs: EventInput[]): Promise<Figure | undefined> 
   url.pathname = `/${name}`;
   try {
     const floorDb = await openDatabase({ url: url.toString(), pgSchema: 'floor' });
-    const index = buildCharterIndex(buildDemoCharter(42, NOW));
+    const index = demoCharter().index;
     const rows = inputs.map((e, i) => eventToRow(toLoggedEvent(e, index, `f${i}`, NOW.toISOString())));
     let started = process.hrtime.bigint();
     for (let i = 0; i < rows.length; i += BATCH) {

@@ -5,32 +5,17 @@
  *   demo <db> <items>      — run `lanes demo --items N` against a fresh SQLite file
  * Prints one JSON line: { seconds, maxRssMb, ... }.
  */
-import pino from 'pino';
 import { runCli } from '../src/cli/main.js';
-import { buildCharterIndex } from '../src/domain/charter.identity.js';
-import { buildDemoCharter } from '../src/domain/demo/demo.charter.js';
 import { loadDemo } from '../src/services/demo.service.js';
 import { rebuildProjection } from '../src/services/events.service.js';
 import { openDatabase } from '../src/store/database.js';
 import { countEvents } from '../src/store/event.repository.js';
+import { BENCH_NOW as NOW, counterIds, demoContext } from './bench.context.js';
 
 const [mode, path, size] = process.argv.slice(2);
-const NOW = new Date('2026-11-01T00:00:00Z');
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 
-const context = async (url: string) => {
-  const database = await openDatabase({ url });
-  const charter = buildDemoCharter(42, NOW);
-  const loaded = { charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: NOW.toISOString() };
-  let n = 0;
-  return {
-    database,
-    logger: pino({ level: 'silent' }),
-    clock: () => NOW,
-    newId: () => `r${++n}`,
-    charter: () => loaded,
-  };
-};
+const context = async (url: string) => demoContext(await openDatabase({ url }), { newId: counterIds('r') });
 
 if (mode === 'load') {
   const ctx = await context(path!);

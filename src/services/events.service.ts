@@ -21,6 +21,18 @@ import {
 } from '../store/event.repository.js';
 import type { ServiceContext } from './context.js';
 
+/** Events by item key, keeping their order; events without an item are left out. */
+const groupByItem = (events: readonly LoggedEvent[]): Map<string, LoggedEvent[]> => {
+  const byKey = new Map<string, LoggedEvent[]>();
+  for (const e of events) {
+    if (!e.itemKey) continue;
+    const list = byKey.get(e.itemKey);
+    if (list) list.push(e);
+    else byKey.set(e.itemKey, [e]);
+  }
+  return byKey;
+};
+
 /** The most events one API request may carry; larger imports are split by the client. */
 export const MAX_BATCH = 10_000;
 
@@ -94,13 +106,7 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
   return withTransaction(ctx.database, async (tx) => {
     const stored = await insertEventsIgnoringDuplicates(tx, logged);
 
-    const freshByItem = new Map<string, LoggedEvent[]>();
-    for (const e of stored) {
-      if (!e.itemKey) continue;
-      const list = freshByItem.get(e.itemKey);
-      if (list) list.push(e);
-      else freshByItem.set(e.itemKey, [e]);
-    }
+    const freshByItem = groupByItem(stored);
     const keys = [...freshByItem.keys()];
     await lockItems(tx, keys);
     const current = await getItemsByKey(tx, keys);
@@ -120,13 +126,7 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
     }
     if (replayKeys.length > 0) {
       const history = await getEventsOfItems(tx, replayKeys);
-      const byKey = new Map<string, LoggedEvent[]>();
-      for (const e of history) {
-        const list = byKey.get(e.itemKey!);
-        if (list) list.push(e);
-        else byKey.set(e.itemKey!, [e]);
-      }
-      for (const events of byKey.values()) next.push(projectItem(events)!);
+      for (const events of groupByItem(history).values()) next.push(projectItem(events)!);
     }
     await upsertItems(tx, next);
     await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
@@ -189,14 +189,8 @@ export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): P
       after = keys[keys.length - 1]!;
       const history = await getEventsOfItems(tx, keys);
       events += history.length;
-      const byKey = new Map<string, LoggedEvent[]>();
-      for (const e of history) {
-        const list = byKey.get(e.itemKey!);
-        if (list) list.push(e);
-        else byKey.set(e.itemKey!, [e]);
-      }
       const projected: ItemState[] = [];
-      for (const list of byKey.values()) projected.push(projectItem(list)!);
+      for (const list of groupByItem(history).values()) projected.push(projectItem(list)!);
       await upsertItems(tx, projected);
       items += projected.length;
     }

@@ -12,20 +12,7 @@ export type Stage = ItemDto['stage'];
 export type ItemKind = ItemDto['kind'];
 export type UserRole = 'admin' | 'member' | 'stakeholder';
 
-/** Stage order and labels, as in src/domain/stage.ts (the web imports only from src/api). */
-export const STAGE_LABELS = {
-  reported: 'Reported',
-  acknowledged: 'Acknowledged',
-  scheduled: 'Scheduled',
-  being_fixed: 'Being fixed',
-  fix_in_review: 'Fix in review',
-  fix_ready: 'Fix ready (awaiting release)',
-  live: 'Live',
-  verified: 'Verified',
-  wont_fix: "Won't fix",
-  duplicate: 'Duplicate',
-} as const satisfies Record<Stage, string>;
-export const STAGES = Object.keys(STAGE_LABELS) as Stage[];
+export { STAGES, STAGE_LABELS } from '../../src/api/stages.js';
 
 export const KIND_LABELS = {
   bug: 'Bug',
