@@ -1,9 +1,10 @@
 /**
  * The server under load for the api benchmark, in its own process:
  *   api.server.ts <sqlite file> <port>
- * It adds one bench-only route, GET /bench/floor, on the same Fastify stack
- * (same hooks, same auth) that returns a constant JSON body the size of an item
- * page, so the ratio isolates what Lanes adds (queries, mapping).
+ * It adds one bench-only route, GET /bench/floor?like=<path>, on the same
+ * Fastify stack (same hooks, same token check, same JSON serialisation) that
+ * returns a constant body: the response of <path>, captured once. The ratio
+ * then isolates what Lanes adds per request (queries and mapping).
  */
 import pino from 'pino';
 import { demoContext } from './bench.context.js';
@@ -19,14 +20,21 @@ const { app } = createServer(ctx, {
   version: 'bench',
   webRoot: new URL('../web/dist', import.meta.url).pathname,
 });
-// GET /bench/floor?bytes=N: a constant JSON body of N bytes, built once per size.
-const bodies = new Map<number, string>();
-app.get('/bench/floor', async (request, reply) => {
+const captured = new Map<string, unknown>();
+app.get('/bench/floor', async (request) => {
   await authorize(ctx, request, 'stakeholder');
-  const bytes = Math.min(1 << 20, Number((request.query as { bytes?: string }).bytes ?? 2000));
-  let body = bodies.get(bytes);
-  if (!body) bodies.set(bytes, (body = JSON.stringify({ items: [], padding: 'x'.repeat(Math.max(0, bytes - 26)) })));
-  return reply.type('application/json').send(body);
+  const like = String((request.query as { like?: string }).like ?? '/healthz');
+  let body = captured.get(like);
+  if (body === undefined) {
+    const sample = await app.inject({
+      method: 'GET',
+      url: like,
+      headers: { authorization: request.headers.authorization! },
+    });
+    captured.set(like, (body = sample.json()));
+  }
+  return body;
 });
 await app.listen({ port: Number(port), host: '127.0.0.1' });
 process.stdout.write('ready\n');
+process.on('SIGTERM', () => process.exit(0));

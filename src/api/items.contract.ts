@@ -47,8 +47,28 @@ export const itemSchema = z.object({
 });
 export type ItemDto = z.infer<typeof itemSchema>;
 
+export const itemSummarySchema = itemSchema
+  .pick({
+    key: true,
+    kind: true,
+    title: true,
+    team: true,
+    component: true,
+    severity: true,
+    priority: true,
+    assignee: true,
+    state: true,
+    stage: true,
+    stageLabel: true,
+    url: true,
+    createdAt: true,
+    updatedAt: true,
+  })
+  .describe('An item as lists show it; GET /api/v1/items/:key has every field and the history.');
+export type ItemSummaryDto = z.infer<typeof itemSummarySchema>;
+
 export const itemPageSchema = z.object({
-  items: z.array(itemSchema),
+  items: z.array(itemSummarySchema),
   nextCursor: z.string().nullable().describe('Pass as ?cursor= for the next page; null on the last page.'),
 });
 export type ItemPage = z.infer<typeof itemPageSchema>;

@@ -1,4 +1,5 @@
-import type { EventDto, ItemDto } from '../api/items.contract.js';
+import type { EventDto, ItemDto, ItemSummaryDto } from '../api/items.contract.js';
+import type { ItemSummary } from '../store/item.repository.js';
 import type { LoggedEvent } from '../domain/event.js';
 import type { ItemState } from '../domain/item.projection.js';
 import { STAGE_LABELS } from '../domain/stage.js';
@@ -28,6 +29,23 @@ export const presentItem = (i: ItemState): ItemDto => ({
   mergedAt: i.mergedAt,
   deployedAt: i.deployedAt,
   verifiedAt: i.verifiedAt,
+});
+
+export const presentItemSummary = (i: ItemSummary): ItemSummaryDto => ({
+  key: i.key,
+  kind: i.kind,
+  title: i.title,
+  team: i.team,
+  component: i.component,
+  severity: i.severity,
+  priority: i.priority,
+  assignee: i.assignee,
+  state: i.state,
+  stage: i.stage,
+  stageLabel: STAGE_LABELS[i.stage],
+  url: i.url,
+  createdAt: i.createdAt,
+  updatedAt: i.updatedAt,
 });
 
 export const presentEvent = (e: LoggedEvent): EventDto => ({

@@ -2,11 +2,11 @@ import { AppError } from '../domain/errors.js';
 import type { LoggedEvent } from '../domain/event.js';
 import type { ItemState } from '../domain/item.projection.js';
 import { listItemEvents } from '../store/event.repository.js';
-import { getItem, listItems, type ItemCursor, type ItemFilter } from '../store/item.repository.js';
+import { getItem, listItems, type ItemCursor, type ItemFilter, type ItemSummary } from '../store/item.repository.js';
 import type { ServiceContext } from './context.js';
 
 export interface ItemPageResult {
-  items: ItemState[];
+  items: ItemSummary[];
   nextCursor: string | null;
 }
 

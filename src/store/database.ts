@@ -7,6 +7,7 @@ import { AppError } from '../domain/errors.js';
 import * as m0001 from './migrations/0001-event-log.js';
 import * as m0002 from './migrations/0002-access.js';
 import * as m0003 from './migrations/0003-item-count-index.js';
+import * as m0004 from './migrations/0004-item-team-filter-indexes.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-event-log': m0001,
   '0002-access': m0002,
   '0003-item-count-index': m0003,
+  '0004-item-team-filter-indexes': m0004,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
@@ -57,13 +59,37 @@ const openSqlite = (path: string): Database => {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return {
     engine: 'sqlite',
     db,
     sqlite,
     close: async () => {
       await db.destroy();
+    },
+  };
+};
+
+/**
+ * Kysely prepares every query afresh; on SQLite preparing costs about as much
+ * as running a small indexed read. This keeps the most recent statements by SQL
+ * text (Kysely uses one connection, so a statement is never run twice at once).
+ */
+const withStatementCache = (sqlite: SqliteDatabase.Database, max = 256) => {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare: (text: string): SqliteDatabase.Statement => {
+      let statement = cache.get(text);
+      if (statement) {
+        // Refresh its place so the least recently used is evicted first.
+        cache.delete(text);
+      } else {
+        statement = sqlite.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
     },
   };
 };

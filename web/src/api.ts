@@ -1,4 +1,11 @@
-import type { ErrorBody, EventDto, ItemDetail, ItemDto, ItemPage } from '../../src/api/items.contract.js';
+import type {
+  ErrorBody,
+  EventDto,
+  ItemDetail,
+  ItemDto,
+  ItemPage,
+  ItemSummaryDto,
+} from '../../src/api/items.contract.js';
 
 /**
  * The web app's view of the HTTP contract and its one fetch wrapper. Types come
@@ -6,7 +13,7 @@ import type { ErrorBody, EventDto, ItemDetail, ItemDto, ItemPage } from '../../s
  * their contract lands in src/api.
  */
 
-export type { EventDto, ItemDetail, ItemDto, ItemPage };
+export type { EventDto, ItemDetail, ItemDto, ItemPage, ItemSummaryDto };
 
 export type Stage = ItemDto['stage'];
 export type ItemKind = ItemDto['kind'];

@@ -10,7 +10,7 @@ import {
 import type { ServiceContext } from '../../services/context.js';
 import { ingestEvents } from '../../services/events.service.js';
 import { getItemWithHistory, listItemPage } from '../../services/items.service.js';
-import { presentEvent, presentItem } from '../presenters.js';
+import { presentEvent, presentItem, presentItemSummary } from '../presenters.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 
 export const itemRoutes = (ctx: ServiceContext): RouteSpec[] => [
@@ -25,7 +25,7 @@ export const itemRoutes = (ctx: ServiceContext): RouteSpec[] => [
     handler: async ({ query }) => {
       const { cursor, limit, ...filter } = query;
       const page = await listItemPage(ctx, filter, limit, cursor);
-      return { items: page.items.map(presentItem), nextCursor: page.nextCursor };
+      return { items: page.items.map(presentItemSummary), nextCursor: page.nextCursor };
     },
   }),
   defineRoute({

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { api, KIND_LABELS, KINDS, STAGE_LABELS, STAGES, type ItemDto, type ItemFilters } from '../api';
+import { api, KIND_LABELS, KINDS, STAGE_LABELS, STAGES, type ItemFilters, type ItemSummaryDto } from '../api';
 import { useDirectory, type Directory } from '../directory';
 import {
   EmptyState,
@@ -29,7 +29,7 @@ const readFilters = (params: URLSearchParams): ItemFilters => {
 
 interface Extra {
   forFilters: string;
-  items: ItemDto[];
+  items: ItemSummaryDto[];
   nextCursor: string | null;
 }
 
@@ -256,7 +256,7 @@ const Select = ({
   );
 };
 
-const ItemsTable = ({ items, directory, stale }: { items: ItemDto[]; directory: Directory; stale: boolean }) => (
+const ItemsTable = ({ items, directory, stale }: { items: ItemSummaryDto[]; directory: Directory; stale: boolean }) => (
   <div className={`card flush${stale ? ' stale' : ''}`} aria-busy={stale}>
     <TableWrap label="Items">
       <table className="items-table" data-testid="items-table">
