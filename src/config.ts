@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from './domain/errors.js';
@@ -17,7 +18,90 @@ const envSchema = z.object({
     .min(1024)
     .default(5 * 1024 * 1024),
   LANES_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LANES_WEBHOOK_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(25 * 1024 * 1024),
+  LANES_SECRETS_FILE: z.string().min(1).optional(),
 });
+
+/**
+ * Connector secrets and endpoints. They come from the environment or from the
+ * file named by `LANES_SECRETS_FILE` (KEY=value lines; the environment wins),
+ * are never logged, and a connector is active only when its secret is set.
+ */
+export const SECRET_NAMES = [
+  'LANES_GITHUB_WEBHOOK_SECRET',
+  'LANES_GITHUB_TOKEN',
+  'LANES_GITHUB_APP_ID',
+  'LANES_GITHUB_APP_PRIVATE_KEY',
+  'LANES_GITHUB_APP_PRIVATE_KEY_FILE',
+  'LANES_GITHUB_APP_INSTALLATION_ID',
+  'LANES_GITHUB_API_URL',
+  'LANES_JIRA_WEBHOOK_SECRET',
+  'LANES_JIRA_URL',
+  'LANES_JIRA_EMAIL',
+  'LANES_JIRA_API_TOKEN',
+  'LANES_JIRA_PAT',
+  'LANES_JIRA_FLAVOR',
+  'LANES_LINEAR_WEBHOOK_SECRET',
+  'LANES_LINEAR_API_KEY',
+  'LANES_LINEAR_API_URL',
+] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+export type Secrets = Partial<Record<SecretName, string>>;
+
+/** Parses KEY=value lines (`#` comments, optional single or double quotes, `\n` in double quotes). */
+export const parseSecretsFile = (text: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const key = line
+      .slice(0, eq)
+      .trim()
+      .replace(/^export\s+/, '');
+    let value = line.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+      value = value.slice(1, -1).replace(/\\n/g, '\n');
+    } else if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+    out[key] = value;
+  }
+  return out;
+};
+
+const readSecrets = (env: NodeJS.ProcessEnv, file: string | undefined, cwd: string): Secrets => {
+  let fromFile: Record<string, string> = {};
+  if (file) {
+    try {
+      fromFile = parseSecretsFile(readFileSync(resolve(cwd, file), 'utf8'));
+    } catch (error) {
+      throw new AppError(
+        'LANES_CONFIG_INVALID',
+        `LANES_SECRETS_FILE: cannot read ${file}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const secrets: Secrets = {};
+  for (const name of SECRET_NAMES) {
+    const value = env[name] || fromFile[name];
+    if (value) secrets[name] = value;
+  }
+  if (!secrets.LANES_GITHUB_APP_PRIVATE_KEY && secrets.LANES_GITHUB_APP_PRIVATE_KEY_FILE) {
+    try {
+      secrets.LANES_GITHUB_APP_PRIVATE_KEY = readFileSync(
+        resolve(cwd, secrets.LANES_GITHUB_APP_PRIVATE_KEY_FILE),
+        'utf8',
+      );
+    } catch (error) {
+      throw new AppError('LANES_CONFIG_INVALID', `LANES_GITHUB_APP_PRIVATE_KEY_FILE: ${(error as Error).message}`);
+    }
+  }
+  return Object.freeze(secrets);
+};
 
 export interface Config {
   dataDir: string;
@@ -28,6 +112,9 @@ export interface Config {
   port: number;
   bodyLimit: number;
   logLevel: string;
+  /** Largest webhook body accepted (GitHub caps its payloads at 25 MB). */
+  webhookBodyLimit: number;
+  secrets: Readonly<Secrets>;
 }
 
 /** Reads the environment once, validates it, and returns a frozen config. */
@@ -49,6 +136,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv, cwd: string, overrides: Parti
     port: e.LANES_PORT,
     bodyLimit: e.LANES_BODY_LIMIT,
     logLevel: e.LANES_LOG_LEVEL,
+    webhookBodyLimit: e.LANES_WEBHOOK_BODY_LIMIT,
+    secrets: readSecrets(env, e.LANES_SECRETS_FILE, cwd),
     ...overrides,
   });
 };

@@ -6,6 +6,8 @@ export interface CliIo {
   cwd: string;
   /** The exit code the process ends with; commands set it, the last one wins. */
   exitCode: number;
+  /** Set when stderr is a terminal: progress bars redraw one line there. */
+  tty?: { write(text: string): void; columns: number } | undefined;
 }
 
 export const processIo = (): CliIo => ({
@@ -14,6 +16,10 @@ export const processIo = (): CliIo => ({
   env: process.env,
   cwd: process.cwd(),
   exitCode: 0,
+  tty:
+    process.stderr.isTTY && process.env['CI'] !== 'true'
+      ? { write: (text) => process.stderr.write(text), columns: process.stderr.columns || 80 }
+      : undefined,
 });
 
 /** Exit codes: 0 ok, 1 failure, 2 invalid input (e.g. an invalid charter). */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isAppError } from '../domain/errors.js';
 import { registerAccessCommands } from './access.commands.js';
 import { registerCharterCommands } from './charter.commands.js';
+import { registerConnectorCommands } from './connector.commands.js';
 import { registerDemoCommand } from './demo.command.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerServeCommands } from './serve.command.js';
@@ -16,6 +17,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerDemoCommand(program, io);
   registerServeCommands(program, io);
   registerAccessCommands(program, io);
+  registerConnectorCommands(program, io);
   return program;
 };
 

@@ -10,6 +10,7 @@ import { formatIssues, loadCharterFile } from '../services/charter.service.js';
 import { addUser, countUsers } from '../services/access.service.js';
 import { loadDemo } from '../services/demo.service.js';
 import { rebuildProjection } from '../services/events.service.js';
+import { activeWebhookProviders, createWebhookIntake } from '../services/webhooks.service.js';
 import { countItems } from '../store/item.repository.js';
 import { createServer } from '../server/server.js';
 import { EXIT, type CliIo } from './io.js';
@@ -83,7 +84,10 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         demoLogin = `Sign in as ${DEMO_ADMIN} with password ${password}  (shown once; add users with \`lanes user add\`)`;
       }
       const webRoot = join(import.meta.dirname, '..', '..', 'web', 'dist');
+      const intake = createWebhookIntake(deps, config.secrets);
+      const activeHooks = activeWebhookProviders(config.secrets);
       const { app } = createServer(deps, {
+        webhooks: { intake, bodyLimit: config.webhookBodyLimit, active: activeHooks },
         bodyLimit: config.bodyLimit,
         version: VERSION,
         webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
@@ -99,12 +103,16 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         `Lanes is running at ${address.replace('127.0.0.1', 'localhost')}  (database: ${deps.database.engine}, charter: ${config.charterPath})`,
       );
       if (demoLogin) io.out(demoLogin);
+      if (activeHooks.length > 0) io.out(`Webhooks: ${activeHooks.map((p) => `/hooks/${p}`).join(', ')}`);
+      // Deliveries stored before a restart but not yet mapped.
+      intake.drain().catch((error: unknown) => deps.logger.error({ err: error }, 'mapping stored deliveries failed'));
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
       await app.close();
+      await intake.close();
       await deps.close();
     });
 

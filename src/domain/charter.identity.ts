@@ -16,7 +16,13 @@ export const buildCharterIndex = (charter: Charter): CharterIndex => {
     if (p.email) personByIdentity.set(`email:${p.email.toLowerCase()}`, p.id);
     if (p.github) personByIdentity.set(`github:${p.github.toLowerCase()}`, p.id);
     if (p.jira) personByIdentity.set(`jira:${p.jira.toLowerCase()}`, p.id);
+    if (p.linear) personByIdentity.set(`linear:${p.linear.toLowerCase()}`, p.id);
     if (p.slack) personByIdentity.set(`slack:${p.slack.toLowerCase()}`, p.id);
+  }
+  for (const connector of ['github', 'jira', 'linear'] as const) {
+    for (const [external, person] of Object.entries(charter.connectors?.[connector]?.identities ?? {})) {
+      personByIdentity.set(`${connector}:${external.toLowerCase()}`, person);
+    }
   }
   const teamByComponent = new Map<string, string>();
   for (const t of charter.teams) for (const c of t.components) teamByComponent.set(c, t.id);

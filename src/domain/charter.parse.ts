@@ -222,6 +222,7 @@ const salvageParts = (raw: Record<string, Json>): CharterParts => {
       ? list.flatMap((item) => (isRecord(item) && typeof item['id'] === 'string' ? [item['id']] : []))
       : [];
   const groups = charterSchema.shape.groups.safeParse(raw['groups']);
+  const connectors = charterSchema.shape.connectors.safeParse(raw['connectors']);
   const workspace = raw['workspace'];
   const timezone = isRecord(workspace) && typeof workspace['timezone'] === 'string' ? workspace['timezone'] : 'UTC';
   return {
@@ -231,6 +232,7 @@ const salvageParts = (raw: Record<string, Json>): CharterParts => {
     teams: valid(raw['teams'], teamSchema),
     domains: valid(raw['domains'], domainSchema),
     delegations: valid(raw['delegations'], delegationSchema),
+    connectors: connectors.success ? connectors.data : undefined,
     declared: {
       people: ids(raw['people']),
       teams: ids(raw['teams']),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectorsSchema } from './connector.mapping.js';
 
 /**
  * The shape of `lanes.yaml`, the team charter of decision rights (PRODUCT.md C1).
@@ -59,7 +60,8 @@ export const personSchema = z
     role: z.enum(ROLES),
     email: z.email().optional(),
     github: z.string().min(1).max(100).optional().describe('GitHub login.'),
-    jira: z.string().min(1).max(200).optional().describe('Jira account id.'),
+    jira: z.string().min(1).max(200).optional().describe('Jira account id (Cloud) or user name (Data Center).'),
+    linear: z.string().min(1).max(200).optional().describe('Linear user id.'),
     slack: z.string().min(1).max(100).optional().describe('Slack member id, e.g. U012ABCDEF.'),
   })
   .describe('A person with their identities in the connected tools.');
@@ -137,10 +139,9 @@ export const charterSchema = z
       .record(z.string(), responseTargetSchema)
       .optional()
       .describe('Stakeholder response targets per severity (e.g. critical, high, medium, low).'),
-    connectors: z
-      .record(z.string(), z.record(z.string(), z.unknown()))
+    connectors: connectorsSchema
       .optional()
-      .describe('Connector mappings (repo/project to team and component, labels to kinds). Shape per connector.'),
+      .describe('Connector mappings: repositories, projects and teams to Lanes teams; labels, fields and states.'),
   })
   .describe('Lanes charter: who decides what, per team.');
 

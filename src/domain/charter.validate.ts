@@ -1,4 +1,5 @@
 import { DEFAULT_DOMAINS } from './charter.catalog.js';
+import { connectorReferenceProblems, type ConnectorsMapping } from './connector.mapping.js';
 import {
   BUILTIN_GROUPS,
   type Charter,
@@ -37,6 +38,8 @@ export const CHARTER_ISSUE_CODES = {
   LANES_CHARTER_ESCALATION_ROLE: 'Name a person whose role is engineering-leadership as the escalation contact.',
   LANES_CHARTER_DELEGATION_EXPIRED: 'Remove the delegation, or move `until` to a later date if it still applies.',
   LANES_CHARTER_DELEGATION_DANGLING: 'Point the delegation at an existing domain, team, group or person.',
+  LANES_CHARTER_UNKNOWN_TEAM: 'Map the repository, project or team to a team id under `teams`.',
+  LANES_CHARTER_UNKNOWN_COMPONENT: 'Use one of the team’s `components`, or add the component to the team.',
   LANES_CHARTER_TOO_MANY_ISSUES: 'Fix the issues above and run `lanes check` again to see the rest.',
 } as const;
 
@@ -256,6 +259,7 @@ export interface CharterParts {
   teams: Indexed<Team>[];
   domains: Indexed<DomainEntry>[];
   delegations: Indexed<Delegation>[];
+  connectors?: ConnectorsMapping | undefined;
   declared: { people: string[]; teams: string[]; domains: string[]; groups: string[] };
 }
 
@@ -270,6 +274,7 @@ export const partsOfCharter = (charter: Charter): CharterParts => ({
   teams: indexed(charter.teams),
   domains: indexed(charter.domains),
   delegations: indexed(charter.delegations),
+  connectors: charter.connectors,
   declared: {
     people: charter.people.map((p) => p.id),
     teams: charter.teams.map((t) => t.id),
@@ -568,6 +573,37 @@ export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] =
       `workspace.timezone "${parts.timezone}" is not a known IANA time zone.`,
       'use a zone such as UTC, Europe/Paris or America/New_York',
     );
+
+  // Connector mappings point at teams, components and people that exist.
+  const componentsByTeam = new Map(parts.teams.map((t) => [t.value.id, t.value.components] as const));
+  for (const id of parts.declared.teams) if (!componentsByTeam.has(id)) componentsByTeam.set(id, []);
+  for (const problem of connectorReferenceProblems(parts.connectors, componentsByTeam, personIds)) {
+    if (problem.kind === 'team') {
+      const suggestion = suggestClosest(problem.value, teamIds);
+      add(
+        'LANES_CHARTER_UNKNOWN_TEAM',
+        problem.path,
+        `team "${problem.value}" is not under \`teams\`.${didYouMean(suggestion)}`,
+        undefined,
+        suggestion ? { suggestion } : {},
+      );
+    } else if (problem.kind === 'component') {
+      add(
+        'LANES_CHARTER_UNKNOWN_COMPONENT',
+        problem.path,
+        `component "${problem.value}" is not one of the team's components.`,
+      );
+    } else {
+      const suggestion = suggestClosest(problem.value, personIds);
+      add(
+        'LANES_CHARTER_UNKNOWN_PERSON',
+        problem.path,
+        `person "${problem.value}" is not under \`people\`.${didYouMean(suggestion)}`,
+        undefined,
+        suggestion ? { suggestion } : {},
+      );
+    }
+  }
 
   return issues;
 };

@@ -25,6 +25,12 @@ export const ERROR_CODES = {
   LANES_CSRF: 'The CSRF token is missing or does not match the session.',
   LANES_RATE_LIMITED: 'Too many attempts; wait and try again.',
   LANES_CONFLICT: 'The request conflicts with what is stored.',
+  // connectors (issue 4)
+  LANES_WEBHOOK_SIGNATURE: 'The webhook signature is missing or does not match the configured secret.',
+  LANES_WEBHOOK_STALE: 'The webhook timestamp is outside the accepted window; it may be a replay.',
+  LANES_CONNECTOR_NOT_CONFIGURED: 'This connector is not configured: set its secret or token first.',
+  LANES_UPSTREAM_FAILED: 'The external service kept failing or answered with something Lanes cannot read.',
+  LANES_IMPORT_INVALID: 'The import file or its map does not match the expected shape.',
   // configuration and infrastructure
   LANES_CONFIG_INVALID: 'The environment configuration is not valid.',
   LANES_DATABASE_UNREACHABLE: 'The database could not be reached.',

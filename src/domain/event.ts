@@ -23,11 +23,22 @@ export const CHANGE_KINDS = [
   'incident_resolved',
   'sli_sample',
   'coverage_report',
+  'label_added',
+  'label_removed',
+  'ci_run',
+  'definition_changed',
+  'activity',
 ] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** Change kinds that describe a service or repository rather than one item. */
-const ITEMLESS_KINDS: ReadonlySet<ChangeKind> = new Set(['sli_sample', 'coverage_report', 'deployed']);
+const ITEMLESS_KINDS: ReadonlySet<ChangeKind> = new Set([
+  'sli_sample',
+  'coverage_report',
+  'deployed',
+  'ci_run',
+  'definition_changed',
+]);
 
 export const ITEM_KINDS = ['bug', 'incident', 'tech_debt', 'feature', 'task'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
@@ -44,10 +55,13 @@ export const ITEM_FIELDS = [
   'state',
   'resolution',
   'customer',
+  'milestone',
+  'sprint',
+  'estimate',
 ] as const;
 export type ItemField = (typeof ITEM_FIELDS)[number];
 
-export const IDENTITY_KINDS = ['email', 'github', 'jira', 'slack', 'lanes', 'bot'] as const;
+export const IDENTITY_KINDS = ['email', 'github', 'jira', 'linear', 'slack', 'lanes', 'bot'] as const;
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -152,6 +166,9 @@ const checkChangeRules = (event: EventInput): { message: string; path: (string |
   }
   if (change.kind === 'commented' && change.text === undefined) {
     return { message: 'commented needs "text"', path: ['change', 'text'] };
+  }
+  if ((change.kind === 'label_added' || change.kind === 'label_removed') && !change.target) {
+    return { message: `${change.kind} needs "target" (the label)`, path: ['change', 'target'] };
   }
   if (change.kind === 'linked' && !change.target) {
     return { message: 'linked needs "target"', path: ['change', 'target'] };

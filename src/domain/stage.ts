@@ -79,7 +79,7 @@ export const deriveStage = (item: StageInput): Stage => {
   const category = stateCategory(item.state);
   const resolution = (item.resolution ?? item.state).toLowerCase().replace(/[\s']/g, '');
   if (category === 'done') {
-    if (resolution === 'wontfix' || resolution === 'wont_fix') return 'wont_fix';
+    if (resolution === 'wontfix' || resolution === 'wont_fix' || resolution === 'deleted') return 'wont_fix';
     if (resolution === 'duplicate') return 'duplicate';
     if (item.verifiedAt || item.state.toLowerCase() === 'verified') return 'verified';
     if (item.mergedAt && !item.deployedAt) return 'fix_ready';

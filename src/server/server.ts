@@ -14,6 +14,9 @@ import { workspaceRoutes } from './routes/workspace.routes.js';
 import { registerWebApp } from './web.js';
 import { itemRoutes } from './routes/items.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
+import { sourceRoutes } from './routes/sources.routes.js';
+import { registerWebhookRoutes } from './hooks.js';
+import type { WebhookIntake } from '../services/webhooks.service.js';
 
 export interface ServerOptions {
   bodyLimit: number;
@@ -22,6 +25,8 @@ export interface ServerOptions {
   webRoot?: string | undefined;
   /** Re-reads lanes.yaml; absent when the server runs without a charter file. */
   reloadCharter?: (() => Promise<{ issues: number }>) | undefined;
+  /** Webhook intake for `/hooks/:provider`; absent, those routes are not registered. */
+  webhooks?: { intake: WebhookIntake; bodyLimit: number; active: readonly string[] } | undefined;
 }
 
 export interface LanesServer {
@@ -102,7 +107,9 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
     ...accessRoutes(ctx, createLoginLimiter()),
     ...itemRoutes(ctx),
     ...workspaceRoutes(ctx, options),
+    ...sourceRoutes(ctx, options.webhooks?.active ?? []),
   ];
+  if (options.webhooks) registerWebhookRoutes(app, options.webhooks.intake, options.webhooks.bodyLimit);
   let openApi: Record<string, unknown> | undefined;
   routes.push(
     defineRoute({

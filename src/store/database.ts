@@ -8,6 +8,7 @@ import * as m0001 from './migrations/0001-event-log.js';
 import * as m0002 from './migrations/0002-access.js';
 import * as m0003 from './migrations/0003-item-count-index.js';
 import * as m0004 from './migrations/0004-item-team-filter-indexes.js';
+import * as m0005 from './migrations/0005-connectors.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-access': m0002,
   '0003-item-count-index': m0003,
   '0004-item-team-filter-indexes': m0004,
+  '0005-connectors': m0005,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

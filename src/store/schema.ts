@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 /** Row types of every table, as Kysely sees them. Timestamps are ISO-8601 UTC text. */
 
 export interface EventTable {
@@ -98,7 +99,58 @@ export interface AuditEntryTable {
   details: string | null;
 }
 
+export interface WebhookDeliveryTable {
+  /** `provider:delivery_id`. */
+  id: string;
+  provider: string;
+  delivery_id: string;
+  event_type: string;
+  received_at: string;
+  /** The raw body exactly as received (its signature was verified over it). */
+  body: string;
+  /** pending | mapped | unknown | failed */
+  status: string;
+  event_count: Generated<number>;
+  error: string | null;
+  processed_at: string | null;
+}
+
+export interface SyncCheckpointTable {
+  source: string;
+  scope: string;
+  stream: string;
+  cursor: string | null;
+  since: string | null;
+  run_started_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  /** Start of the last run that completed: the next run's default `since`. */
+  last_success_started_at: string | null;
+  units: Generated<number>;
+  event_count: Generated<number>;
+  last_error: string | null;
+}
+
+export interface HttpEtagTable {
+  url: string;
+  etag: string;
+  updated_at: string;
+}
+
+export interface UnmappedValueTable {
+  source: string;
+  category: string;
+  value: string;
+  seen_count: number;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
 export interface DB {
+  webhook_delivery: WebhookDeliveryTable;
+  sync_checkpoint: SyncCheckpointTable;
+  http_etag: HttpEtagTable;
+  unmapped_value: UnmappedValueTable;
   app_user: AppUserTable;
   session: SessionTable;
   api_token: ApiTokenTable;

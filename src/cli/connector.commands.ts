@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { createDeps, type AppDeps } from '../deps.js';
+import { AppError } from '../domain/errors.js';
+import { loadCharterFile, formatIssues } from '../services/charter.service.js';
+import { importFile } from '../services/import.service.js';
+import { listSources } from '../services/sources.service.js';
+import { runSync } from '../services/sync.service.js';
+import { buildSyncTarget, type SyncProvider } from '../services/sync.targets.js';
+import { activeWebhookProviders } from '../services/webhooks.service.js';
+import type { SourceView } from '../api/sources.contract.js';
+import { cliProgress } from './progress.js';
+import { EXIT, type CliIo } from './io.js';
+
+interface CommonFlags {
+  database?: string;
+  charter?: string;
+}
+
+const configFrom = (io: CliIo, flags: CommonFlags): Readonly<Config> => {
+  const overrides: Partial<Config> = {};
+  if (flags.database) overrides.databaseUrl = flags.database;
+  if (flags.charter) overrides.charterPath = resolve(io.cwd, flags.charter);
+  return loadConfig(io.env, io.cwd, overrides);
+};
+
+/** Opens the database and loads lanes.yaml when there is one (mappings and identities come from it). */
+const open = async (io: CliIo, flags: CommonFlags): Promise<AppDeps> => {
+  const deps = await createDeps(configFrom(io, flags));
+  try {
+    const { loaded, issues } = await loadCharterFile(deps.config.charterPath, deps.clock());
+    if (loaded) deps.setCharter(loaded);
+    else if (issues.some((i) => i.code !== 'LANES_CHARTER_EMPTY')) {
+      io.err(formatIssues(issues));
+      throw new AppError('LANES_CHARTER_INVALID', `${deps.config.charterPath} has errors; fix them first`);
+    }
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === 'LANES_CHARTER_NOT_FOUND')) {
+      await deps.close();
+      throw error;
+    }
+    io.err(`No charter at ${deps.config.charterPath}: syncing without mappings (everything unmapped is counted).`);
+  }
+  return deps;
+};
+
+const parseSince = (value: string | undefined, now: Date): string | undefined => {
+  if (value === undefined) return undefined;
+  const relative = /^(\d+)d$/.exec(value);
+  if (relative) return new Date(now.getTime() - Number(relative[1]) * 86_400_000).toISOString();
+  const t = Date.parse(value);
+  if (!Number.isFinite(t))
+    throw new AppError('LANES_VALIDATION', `--since "${value}" is not a date (2024-01-31) or 90d`);
+  return new Date(t).toISOString();
+};
+
+interface SyncFlags extends CommonFlags {
+  since?: string;
+  full?: boolean;
+  stream?: string[];
+}
+
+const syncAction =
+  (io: CliIo, provider: SyncProvider, scopeFlag: 'repo' | 'project' | 'team') =>
+  async (flags: SyncFlags & Record<string, string | undefined>): Promise<void> => {
+    const scope = flags[scopeFlag] as string;
+    const deps = await open(io, flags);
+    const controller = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts += 1;
+      if (interrupts > 1) process.exit(130);
+      io.err('Stopping after the current page (Ctrl-C again to quit now; the next run resumes either way)…');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const label = `${provider} ${scope}`;
+      const progress = cliProgress(io, label);
+      const target = buildSyncTarget(
+        provider,
+        scope,
+        deps.config.secrets,
+        deps.charter()?.charter.connectors,
+        (reason, ms) => progress.waiting(reason, ms),
+        {
+          ...(io.env['LANES_SYNC_TIMEOUT_MS'] ? { timeoutMs: Number(io.env['LANES_SYNC_TIMEOUT_MS']) } : {}),
+          ...(io.env['LANES_SYNC_BACKOFF_MS'] ? { backoffMs: Number(io.env['LANES_SYNC_BACKOFF_MS']) } : {}),
+        },
+      );
+      const result = await runSync(deps, {
+        plan: target.plan,
+        http: target.http,
+        mapping: target.mapping,
+        since: flags.full ? null : parseSince(flags.since, deps.clock()),
+        streams: flags.stream,
+        progress,
+        signal: controller.signal,
+      });
+      const events = result.streams.reduce((sum, s) => sum + s.stored, 0);
+      io.out(
+        `${result.interrupted ? 'Stopped' : 'Synced'} ${provider} ${scope}: ${result.streams
+          .map((s) => `${s.stream} ${s.units} ${s.completed ? '' : '(partial) '}`.trim())
+          .join(', ')}; ${events} new events.${result.interrupted ? ' Run the same command to resume.' : ''}`,
+      );
+      io.exitCode = result.interrupted ? EXIT.failure : EXIT.ok;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await deps.close();
+    }
+  };
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+const ago = (iso: string | null, now: number): string => {
+  if (!iso) return 'never';
+  const s = Math.round((now - Date.parse(iso)) / 1000);
+  if (s < 120) return `${s}s ago`;
+  if (s < 7200) return `${Math.round(s / 60)}m ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h ago`;
+  return `${Math.round(s / 86_400)}d ago`;
+};
+
+export const formatSources = (sources: readonly SourceView[], now: number): string => {
+  if (sources.length === 0) return 'No sources yet: configure a webhook, run `lanes sync`, or `lanes import`.';
+  const lines: string[] = [];
+  for (const s of sources) {
+    lines.push(
+      `${s.source}: ${s.events} events (${s.duplicates} duplicates skipped), newest ${ago(s.lastEventAt, now)}, lag ${s.lagSeconds === null ? 'n/a' : `${s.lagSeconds}s`}`,
+    );
+    const w = s.webhooks;
+    if (w.active || w.deliveries > 0) {
+      lines.push(
+        `  webhook ${w.active ? 'active' : 'not configured'}: ${w.deliveries} deliveries (${w.mapped} mapped, ${w.pending} pending, ${w.unknown} unknown type, ${w.failed} failed), last ${ago(w.lastDeliveryAt, now)}`,
+      );
+      for (const t of w.unknownTypes) lines.push(`    unknown type ${t.eventType}: ${t.count} (kept raw)`);
+    }
+    for (const c of s.syncs) {
+      lines.push(
+        `  sync ${c.scope} ${c.stream}: ${c.inProgress ? `in progress or stopped (started ${ago(c.lastRunStartedAt, now)})` : `last synced ${ago(c.lastSyncedAt, now)}`}, ${c.units} units, ${c.events} events`,
+      );
+    }
+    if (s.unmapped.length > 0) {
+      lines.push(`  unmapped values (add them to connectors.${s.source} in lanes.yaml):`);
+      for (const u of s.unmapped) lines.push(`    ${u.category} "${u.value}": ${u.count}×`);
+    }
+    for (const e of s.errors.slice(0, 5)) lines.push(`  error ${e.at}: ${e.message}`);
+  }
+  return lines.join('\n');
+};
+
+export const registerConnectorCommands = (program: Command, io: CliIo): void => {
+  const sync = program.command('sync').description('Backfill a source through its API; resumes where it stopped');
+  const common = (cmd: Command): Command =>
+    cmd
+      .option('--since <date>', 'only what changed since this date (2024-01-31) or 90d; default: since the last run')
+      .option('--full', 'ignore the last run and fetch everything again (stored events are not duplicated)')
+      .option('--stream <name>', 'only this stream (repeatable)', collect)
+      .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
+      .option('--charter <file>', 'lanes.yaml with the mappings (env LANES_CHARTER)');
+  common(
+    sync
+      .command('github')
+      .description('issues with timelines, comments, pull requests with reviews, deployments, workflow runs')
+      .requiredOption('--repo <owner/name>', 'the repository'),
+  ).action(syncAction(io, 'github', 'repo'));
+  common(
+    sync
+      .command('jira')
+      .description('issues with their full changelog, components, sprints and mapped fields')
+      .requiredOption('--project <KEY>', 'the project key'),
+  ).action(syncAction(io, 'jira', 'project'));
+  common(
+    sync
+      .command('linear')
+      .description('issues with their history, through the GraphQL API')
+      .requiredOption('--team <KEY>', 'the team key'),
+  ).action(syncAction(io, 'linear', 'team'));
+
+  program
+    .command('import')
+    .description('Import a CSV or JSONL export of a tracker Lanes does not speak, with a map file')
+    .argument('<file>', 'FILE.csv or FILE.jsonl')
+    .requiredOption('--map <file>', 'MAP.yaml: which column means what (see docs/connectors.md)')
+    .option('--dry-run', 'check and count, store nothing')
+    .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
+    .option('--charter <file>', 'lanes.yaml (env LANES_CHARTER)')
+    .action(async (file: string, flags: CommonFlags & { map: string; dryRun?: boolean }) => {
+      const path = resolve(io.cwd, file);
+      const ext = extname(path).toLowerCase();
+      const format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
+      if (!format) throw new AppError('LANES_IMPORT_INVALID', `${file}: use a .csv or .jsonl file`);
+      const read = (p: string): string => {
+        try {
+          return readFileSync(p, 'utf8');
+        } catch (error) {
+          throw new AppError('LANES_IMPORT_INVALID', `cannot read ${p}: ${(error as Error).message}`);
+        }
+      };
+      const mapPath = resolve(io.cwd, flags.map);
+      const deps = await open(io, flags);
+      try {
+        const result = await importFile(deps, {
+          text: read(path),
+          format,
+          mapText: read(mapPath),
+          mapFile: flags.map,
+          dryRun: Boolean(flags.dryRun),
+        });
+        if (result.rejections.length > 0) {
+          for (const r of result.rejections.slice(0, 20))
+            io.err(`${file}:${r.line}: LANES_IMPORT_INVALID ${r.message}`);
+          if (result.rejections.length > 20) io.err(`… and ${result.rejections.length - 20} more`);
+          io.err(`${result.rejections.length} row(s) rejected; nothing was stored.`);
+          io.exitCode = EXIT.invalid;
+          return;
+        }
+        io.out(
+          `${flags.dryRun ? 'Would import' : 'Imported'} ${result.events} events from ${result.rows} rows (${result.stored} new, ${result.duplicates} already stored)${result.unmapped > 0 ? `; ${result.unmapped} unmapped values (see lanes sources)` : ''}.`,
+        );
+        io.exitCode = EXIT.ok;
+      } finally {
+        await deps.close();
+      }
+    });
+
+  program
+    .command('sources')
+    .description('Each source: last sync, lag, event counts, unmapped values and errors')
+    .option('--json', 'print JSON')
+    .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
+    .action(async (flags: { json?: boolean; database?: string }) => {
+      const deps = await createDeps(configFrom(io, flags));
+      try {
+        const sources = await listSources(deps, activeWebhookProviders(deps.config.secrets));
+        io.out(flags.json ? JSON.stringify({ sources }, null, 2) : formatSources(sources, deps.clock().getTime()));
+        io.exitCode = EXIT.ok;
+      } finally {
+        await deps.close();
+      }
+    });
+};

@@ -1,0 +1,243 @@
+import type { MapContext, WebhookHeaders, WebhookProvider } from '../connectors/connector.types.js';
+import { WEBHOOK_PROVIDERS, type ProviderName } from '../connectors/registry.js';
+import { AppError } from '../domain/errors.js';
+import { validateEventBatch, type EventInput } from '../domain/event.js';
+import type { SecretName, Secrets } from '../config.js';
+import {
+  bumpUnmapped,
+  deliveryRowId,
+  insertDeliveries,
+  listPendingDeliveries,
+  markDeliveries,
+  type DeliveryOutcome,
+  type NewDelivery,
+} from '../store/connector.repository.js';
+import type { ServiceContext } from './context.js';
+import { appendEvents, MAX_BATCH } from './events.service.js';
+import { UnmappedTally } from './unmapped.js';
+
+/**
+ * Webhook intake (issue 4). A delivery is verified over its raw bytes, parsed,
+ * and stored raw; only then is it acknowledged. Deliveries that arrive within
+ * the same few milliseconds are written in one transaction (group commit), so
+ * durability costs one commit per burst rather than per delivery. Mapping into
+ * events happens after the acknowledgement, in batches; because events are
+ * idempotent on (source, source event id), mapping the same delivery twice
+ * (a crash before it was marked, two instances draining at once) stores nothing twice.
+ */
+export interface WebhookReceipt {
+  deliveryId: string;
+  eventType: string;
+  /** False when this delivery id was stored before: acknowledged, not stored again. */
+  stored: boolean;
+}
+
+export interface DrainResult {
+  deliveries: number;
+  mapped: number;
+  unknown: number;
+  failed: number;
+  events: number;
+}
+
+export interface WebhookIntake {
+  receive(provider: ProviderName, rawBody: Buffer, headers: WebhookHeaders): Promise<WebhookReceipt>;
+  /** Maps every pending delivery; resolves when none is left. */
+  drain(): Promise<DrainResult>;
+  /** Waits for the writes and the mapping in flight. */
+  close(): Promise<void>;
+}
+
+const SECRET_OF: Record<ProviderName, SecretName> = {
+  github: 'LANES_GITHUB_WEBHOOK_SECRET',
+  jira: 'LANES_JIRA_WEBHOOK_SECRET',
+  linear: 'LANES_LINEAR_WEBHOOK_SECRET',
+};
+
+/** Providers whose webhook secret is configured; the others answer 404. */
+export const activeWebhookProviders = (secrets: Readonly<Secrets>): ProviderName[] =>
+  (Object.keys(SECRET_OF) as ProviderName[]).filter((p) => Boolean(secrets[SECRET_OF[p]]));
+
+interface Pending {
+  delivery: NewDelivery;
+  resolve: (stored: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+export const createWebhookIntake = (
+  ctx: ServiceContext,
+  secrets: Readonly<Secrets>,
+  options: { drainBatch?: number; autoDrain?: boolean } = {},
+): WebhookIntake => {
+  const drainBatch = options.drainBatch ?? 500;
+  const autoDrain = options.autoDrain ?? true;
+  let queue: Pending[] = [];
+  let flushing: Promise<void> | null = null;
+  let draining: Promise<DrainResult> | null = null;
+  let drainAgain = false;
+
+  const flush = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      try {
+        const fresh = await insertDeliveries(
+          ctx.database,
+          batch.map((p) => p.delivery),
+        );
+        const claimed = new Set<string>();
+        for (const p of batch) {
+          const id = deliveryRowId(p.delivery.provider, p.delivery.deliveryId);
+          // Two copies in one burst: the first is the stored one.
+          const isNew = fresh.has(id) && !claimed.has(id);
+          claimed.add(id);
+          p.resolve(isNew);
+        }
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+  };
+
+  const scheduleFlush = (): void => {
+    if (flushing) return;
+    flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(flush).finally(() => {
+      flushing = null;
+      if (queue.length > 0) scheduleFlush();
+    });
+  };
+
+  const store = (delivery: NewDelivery): Promise<boolean> =>
+    new Promise<boolean>((resolve, reject) => {
+      queue.push({ delivery, resolve, reject });
+      scheduleFlush();
+    });
+
+  const drainOnce = async (): Promise<DrainResult> => {
+    const total: DrainResult = { deliveries: 0, mapped: 0, unknown: 0, failed: 0, events: 0 };
+    const mappingOf = ctx.charter()?.charter.connectors;
+    for (;;) {
+      const pending = await listPendingDeliveries(ctx.database, drainBatch);
+      if (pending.length === 0) return total;
+      const tally = new UnmappedTally();
+      const outcomes: DeliveryOutcome[] = [];
+      const events: EventInput[] = [];
+      for (const d of pending) {
+        const provider = WEBHOOK_PROVIDERS[d.provider as ProviderName] as WebhookProvider<unknown> | undefined;
+        if (!provider) {
+          outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: `no provider "${d.provider}"` });
+          continue;
+        }
+        const mapCtx: MapContext<unknown> = {
+          mapping: mappingOf?.[d.provider as ProviderName],
+          unmapped: tally.sink(d.provider),
+          receivedAt: d.receivedAt,
+        };
+        try {
+          const mapped = provider.map(d.eventType, JSON.parse(d.body) as unknown, mapCtx);
+          if (mapped === null) {
+            tally.add(d.provider, 'event_type', d.eventType);
+            outcomes.push({ id: d.id, status: 'unknown', eventCount: 0, error: null });
+            continue;
+          }
+          const checked = validateEventBatch(mapped);
+          if (!checked.ok) {
+            const first = checked.rejections[0]!;
+            outcomes.push({
+              id: d.id,
+              status: 'failed',
+              eventCount: 0,
+              error: `mapped event ${first.index} is invalid: ${first.message}`,
+            });
+            continue;
+          }
+          events.push(...checked.events);
+          outcomes.push({ id: d.id, status: 'mapped', eventCount: checked.events.length, error: null });
+        } catch (error) {
+          outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: (error as Error).message.slice(0, 1000) });
+        }
+      }
+      for (let i = 0; i < events.length; i += MAX_BATCH) {
+        const result = await appendEvents(ctx, events.slice(i, i + MAX_BATCH));
+        total.events += result.stored;
+      }
+      const now = ctx.clock().toISOString();
+      await bumpUnmapped(ctx.database, tally.entries(), now);
+      await markDeliveries(ctx.database, outcomes, now);
+      total.deliveries += pending.length;
+      for (const o of outcomes) total[o.status] += 1;
+      if (pending.length < drainBatch) return total;
+    }
+  };
+
+  const drain = (): Promise<DrainResult> => {
+    if (draining) {
+      drainAgain = true;
+      return draining;
+    }
+    draining = (async () => {
+      const total: DrainResult = { deliveries: 0, mapped: 0, unknown: 0, failed: 0, events: 0 };
+      do {
+        drainAgain = false;
+        const r = await drainOnce();
+        for (const k of Object.keys(total) as (keyof DrainResult)[]) total[k] += r[k];
+      } while (drainAgain);
+      return total;
+    })().finally(() => {
+      draining = null;
+    });
+    return draining;
+  };
+
+  let drainTimer: NodeJS.Timeout | null = null;
+  const scheduleDrain = (): void => {
+    if (!autoDrain || drainTimer) return;
+    drainTimer = setTimeout(() => {
+      drainTimer = null;
+      drain().catch((error: unknown) => ctx.logger.error({ err: error }, 'mapping webhook deliveries failed'));
+    }, 20);
+  };
+
+  const receive = async (
+    providerName: ProviderName,
+    rawBody: Buffer,
+    headers: WebhookHeaders,
+  ): Promise<WebhookReceipt> => {
+    const secret = secrets[SECRET_OF[providerName]];
+    const provider = WEBHOOK_PROVIDERS[providerName] as WebhookProvider<unknown>;
+    if (!secret) {
+      throw new AppError(
+        'LANES_CONNECTOR_NOT_CONFIGURED',
+        `the ${providerName} webhook is not configured: set ${provider.secretName}`,
+      );
+    }
+    await provider.verify(secret, rawBody, headers);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new AppError('LANES_BODY_MALFORMED', 'the webhook body is not valid JSON');
+    }
+    const { deliveryId, eventType } = provider.describe(payload, rawBody, headers, ctx.clock());
+    const stored = await store({
+      provider: providerName,
+      deliveryId: deliveryId.slice(0, 200),
+      eventType: eventType.slice(0, 200),
+      receivedAt: ctx.clock().toISOString(),
+      body: rawBody.toString('utf8'),
+    });
+    if (stored) scheduleDrain();
+    return { deliveryId, eventType, stored };
+  };
+
+  const close = async (): Promise<void> => {
+    if (drainTimer) {
+      clearTimeout(drainTimer);
+      drainTimer = null;
+    }
+    while (flushing) await flushing;
+    if (draining) await draining.catch(() => undefined);
+  };
+
+  return { receive, drain, close };
+};

@@ -1,0 +1,348 @@
+import { sql } from 'kysely';
+import type { Database } from './database.js';
+
+/** Queries for webhook deliveries, sync checkpoints, ETags and unmapped values. */
+
+export type DeliveryStatus = 'pending' | 'mapped' | 'unknown' | 'failed';
+
+export interface NewDelivery {
+  provider: string;
+  deliveryId: string;
+  eventType: string;
+  receivedAt: string;
+  body: string;
+}
+
+export interface StoredDelivery extends NewDelivery {
+  id: string;
+  status: DeliveryStatus;
+}
+
+export const deliveryRowId = (provider: string, deliveryId: string): string => `${provider}:${deliveryId}`;
+
+const CHUNK = 200;
+
+/**
+ * Stores deliveries that were not seen before, in one transaction, and returns
+ * the ids that are new. A delivery id seen twice is stored once.
+ */
+export const insertDeliveries = async (
+  database: Database,
+  deliveries: readonly NewDelivery[],
+): Promise<Set<string>> => {
+  const fresh = new Set<string>();
+  if (deliveries.length === 0) return fresh;
+  await database.db.transaction().execute(async (trx) => {
+    for (let i = 0; i < deliveries.length; i += CHUNK) {
+      const rows = deliveries.slice(i, i + CHUNK).map((d) => ({
+        id: deliveryRowId(d.provider, d.deliveryId),
+        provider: d.provider,
+        delivery_id: d.deliveryId,
+        event_type: d.eventType,
+        received_at: d.receivedAt,
+        body: d.body,
+        status: 'pending',
+      }));
+      const inserted = await trx
+        .insertInto('webhook_delivery')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['provider', 'delivery_id']).doNothing())
+        .returning('id')
+        .execute();
+      for (const r of inserted) fresh.add(r.id);
+    }
+  });
+  return fresh;
+};
+
+/** The oldest deliveries still waiting to be mapped. */
+export const listPendingDeliveries = async (database: Database, limit: number): Promise<StoredDelivery[]> => {
+  const rows = await database.db
+    .selectFrom('webhook_delivery')
+    .select(['id', 'provider', 'delivery_id', 'event_type', 'received_at', 'body', 'status'])
+    .where('status', '=', 'pending')
+    .orderBy('received_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    provider: r.provider,
+    deliveryId: r.delivery_id,
+    eventType: r.event_type,
+    receivedAt: r.received_at,
+    body: r.body,
+    status: r.status as DeliveryStatus,
+  }));
+};
+
+export interface DeliveryOutcome {
+  id: string;
+  status: Exclude<DeliveryStatus, 'pending'>;
+  eventCount: number;
+  error: string | null;
+}
+
+export const markDeliveries = async (
+  database: Database,
+  outcomes: readonly DeliveryOutcome[],
+  processedAt: string,
+): Promise<void> => {
+  if (outcomes.length === 0) return;
+  await database.db.transaction().execute(async (trx) => {
+    for (const o of outcomes) {
+      await trx
+        .updateTable('webhook_delivery')
+        .set({ status: o.status, event_count: o.eventCount, error: o.error, processed_at: processedAt })
+        .where('id', '=', o.id)
+        .execute();
+    }
+  });
+};
+
+export interface DeliveryCount {
+  provider: string;
+  status: DeliveryStatus;
+  eventType: string | null;
+  count: number;
+  lastReceivedAt: string;
+}
+
+/** Deliveries per provider and status; unknown event types are listed by type. */
+export const countDeliveries = async (database: Database): Promise<DeliveryCount[]> => {
+  const rows = await database.db
+    .selectFrom('webhook_delivery')
+    .select([
+      'provider',
+      'status',
+      sql<string | null>`CASE WHEN status = 'unknown' THEN event_type ELSE NULL END`.as('event_type'),
+      sql<number>`count(*)`.as('count'),
+      sql<string>`max(received_at)`.as('last_received_at'),
+    ])
+    .groupBy(['provider', 'status', sql`CASE WHEN status = 'unknown' THEN event_type ELSE NULL END`])
+    .orderBy('provider')
+    .execute();
+  return rows.map((r) => ({
+    provider: r.provider,
+    status: r.status as DeliveryStatus,
+    eventType: r.event_type,
+    count: Number(r.count),
+    lastReceivedAt: r.last_received_at,
+  }));
+};
+
+/** The latest failures, newest first. */
+export const listDeliveryErrors = async (
+  database: Database,
+  limit: number,
+): Promise<{ provider: string; deliveryId: string; eventType: string; error: string; at: string }[]> => {
+  const rows = await database.db
+    .selectFrom('webhook_delivery')
+    .select(['provider', 'delivery_id', 'event_type', 'error', 'received_at'])
+    .where('status', '=', 'failed')
+    .orderBy('received_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    provider: r.provider,
+    deliveryId: r.delivery_id,
+    eventType: r.event_type,
+    error: r.error ?? '',
+    at: r.received_at,
+  }));
+};
+
+// ---------------------------------------------------------------- checkpoints
+
+export interface Checkpoint {
+  source: string;
+  scope: string;
+  stream: string;
+  cursor: string | null;
+  since: string | null;
+  runStartedAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  lastSuccessStartedAt: string | null;
+  units: number;
+  eventCount: number;
+  lastError: string | null;
+}
+
+const toCheckpoint = (r: {
+  source: string;
+  scope: string;
+  stream: string;
+  cursor: string | null;
+  since: string | null;
+  run_started_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  last_success_started_at: string | null;
+  units: number;
+  event_count: number;
+  last_error: string | null;
+}): Checkpoint => ({
+  source: r.source,
+  scope: r.scope,
+  stream: r.stream,
+  cursor: r.cursor,
+  since: r.since,
+  runStartedAt: r.run_started_at,
+  updatedAt: r.updated_at,
+  completedAt: r.completed_at,
+  lastSuccessStartedAt: r.last_success_started_at,
+  units: Number(r.units),
+  eventCount: Number(r.event_count),
+  lastError: r.last_error,
+});
+
+export const getCheckpoint = async (
+  database: Database,
+  source: string,
+  scope: string,
+  stream: string,
+): Promise<Checkpoint | undefined> => {
+  const row = await database.db
+    .selectFrom('sync_checkpoint')
+    .selectAll()
+    .where('source', '=', source)
+    .where('scope', '=', scope)
+    .where('stream', '=', stream)
+    .executeTakeFirst();
+  return row ? toCheckpoint(row) : undefined;
+};
+
+export const listCheckpoints = async (database: Database): Promise<Checkpoint[]> => {
+  const rows = await database.db
+    .selectFrom('sync_checkpoint')
+    .selectAll()
+    .orderBy('source')
+    .orderBy('scope')
+    .orderBy('stream')
+    .execute();
+  return rows.map(toCheckpoint);
+};
+
+export const saveCheckpoint = async (database: Database, c: Checkpoint): Promise<void> => {
+  const row = {
+    source: c.source,
+    scope: c.scope,
+    stream: c.stream,
+    cursor: c.cursor,
+    since: c.since,
+    run_started_at: c.runStartedAt,
+    updated_at: c.updatedAt,
+    completed_at: c.completedAt,
+    last_success_started_at: c.lastSuccessStartedAt,
+    units: c.units,
+    event_count: c.eventCount,
+    last_error: c.lastError,
+  };
+  await database.db
+    .insertInto('sync_checkpoint')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['source', 'scope', 'stream']).doUpdateSet({
+        cursor: row.cursor,
+        since: row.since,
+        run_started_at: row.run_started_at,
+        updated_at: row.updated_at,
+        completed_at: row.completed_at,
+        last_success_started_at: row.last_success_started_at,
+        units: row.units,
+        event_count: row.event_count,
+        last_error: row.last_error,
+      }),
+    )
+    .execute();
+};
+
+// ---------------------------------------------------------------- ETags
+
+export const getEtags = async (database: Database, prefix: string): Promise<Map<string, string>> => {
+  const rows = await database.db
+    .selectFrom('http_etag')
+    .select(['url', 'etag'])
+    .where('url', '>=', prefix)
+    .where('url', '<', `${prefix}\uffff`)
+    .execute();
+  return new Map(rows.map((r) => [r.url, r.etag]));
+};
+
+export const saveEtags = async (
+  database: Database,
+  etags: Readonly<Record<string, string>>,
+  at: string,
+): Promise<void> => {
+  const rows = Object.entries(etags).map(([url, etag]) => ({ url, etag, updated_at: at }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await database.db
+      .insertInto('http_etag')
+      .values(rows.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc
+          .column('url')
+          .doUpdateSet((eb) => ({ etag: eb.ref('excluded.etag'), updated_at: eb.ref('excluded.updated_at') })),
+      )
+      .execute();
+  }
+};
+
+// ---------------------------------------------------------------- unmapped values
+
+export interface UnmappedCount {
+  source: string;
+  category: string;
+  value: string;
+  count: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+}
+
+export const bumpUnmapped = async (
+  database: Database,
+  entries: readonly { source: string; category: string; value: string; count: number }[],
+  at: string,
+): Promise<void> => {
+  if (entries.length === 0) return;
+  const rows = entries.map((e) => ({
+    source: e.source,
+    category: e.category,
+    value: e.value.slice(0, 500),
+    seen_count: e.count,
+    first_seen_at: at,
+    last_seen_at: at,
+  }));
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await database.db
+      .insertInto('unmapped_value')
+      .values(rows.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc.columns(['source', 'category', 'value']).doUpdateSet((eb) => ({
+          seen_count: sql`unmapped_value.seen_count + ${eb.ref('excluded.seen_count')}`,
+          last_seen_at: eb.ref('excluded.last_seen_at'),
+        })),
+      )
+      .execute();
+  }
+};
+
+export const listUnmapped = async (database: Database): Promise<UnmappedCount[]> => {
+  const rows = await database.db
+    .selectFrom('unmapped_value')
+    .selectAll()
+    .orderBy('source')
+    .orderBy('seen_count', 'desc')
+    .orderBy('category')
+    .orderBy('value')
+    .execute();
+  return rows.map((r) => ({
+    source: r.source,
+    category: r.category,
+    value: r.value,
+    count: Number(r.seen_count),
+    firstSeenAt: r.first_seen_at,
+    lastSeenAt: r.last_seen_at,
+  }));
+};
