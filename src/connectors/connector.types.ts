@@ -46,6 +46,15 @@ export interface WebhookProvider<M> {
    */
   describe(payload: unknown, rawBody: Buffer, headers: WebhookHeaders, now: Date): DeliveryDescription;
   /**
+   * When the headers alone identify the delivery (GitHub), the body is stored
+   * without being parsed first, which keeps the acknowledgement fast; the JSON
+   * is parsed when the delivery is mapped, and a body that is not JSON makes
+   * the delivery `failed` then. `refineEventType` completes the type from the
+   * parsed body (GitHub's `action`).
+   */
+  describeFromHeaders?(rawBody: Buffer, headers: WebhookHeaders, now: Date): DeliveryDescription;
+  refineEventType?(eventType: string, payload: unknown): string;
+  /**
    * Maps a stored delivery to events, or returns null when Lanes does not map
    * this event type (the delivery stays stored raw and is counted).
    */

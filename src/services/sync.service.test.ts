@@ -111,21 +111,23 @@ describe.each(testEngines())('sync runner on $engine', ({ open }) => {
   it('stops after the current page when asked to, and the next run resumes', async () => {
     const seen = { cursors: [] as (string | null)[], since: [] as (string | null)[] };
     const controller = new AbortController();
-    let pagesSeen = 0;
+    const inner = pagedStream(4, 5, seen);
+    // Ctrl-C arrives while the second page is being fetched.
+    const interrupted: SyncStream<unknown> = {
+      ...inner,
+      async *pages(args) {
+        let n = 0;
+        for await (const page of inner.pages(args)) {
+          if (++n === 2) controller.abort();
+          yield page;
+        }
+      },
+    };
     const result = await runSync(ctx, {
-      plan: plan(pagedStream(4, 5, seen)),
+      plan: plan(interrupted),
       http: noHttp,
       mapping: undefined,
       signal: controller.signal,
-      progress: {
-        streamStarted: () => {},
-        pageStored: () => {
-          pagesSeen += 1;
-          if (pagesSeen === 2) controller.abort();
-        },
-        streamFinished: () => {},
-        waiting: () => {},
-      },
     });
     expect(result.interrupted).toBe(true);
     expect(await countEvents(database)).toBe(10);

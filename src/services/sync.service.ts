@@ -1,6 +1,6 @@
 import type { MapContext, SyncHttp, SyncPlan } from '../connectors/connector.types.js';
 import { AppError } from '../domain/errors.js';
-import { validateEventBatch } from '../domain/event.js';
+import { validateEventBatch, type EventInput } from '../domain/event.js';
 import {
   bumpUnmapped,
   getCheckpoint,
@@ -21,6 +21,11 @@ import { UnmappedTally } from './unmapped.js';
  * and ends with every event exactly once. A stream that completed remembers
  * when its run started; the next run asks only for what changed since.
  */
+/** Events gathered from consecutive pages before they are stored in one go. */
+const STORE_EVERY = 5000;
+/** ... or this long after the last store, so progress and the resume point keep moving on slow APIs. */
+const STORE_AFTER_MS = 1000;
+
 export interface SyncProgress {
   streamStarted(stream: string, unit: string, resumed: boolean): void;
   pageStored(
@@ -115,48 +120,77 @@ export const runSync = async <M>(ctx: ServiceContext, options: SyncOptions<M>): 
         etag: (url) => etags.get(url),
         ctx: mapCtx,
       });
-      for await (const page of pages) {
-        const checked = validateEventBatch(page.events);
-        if (!checked.ok) {
-          const first = checked.rejections[0]!;
-          throw new AppError(
-            'LANES_UPSTREAM_FAILED',
-            `a ${stream.name} page mapped to an invalid event (${first.message}); nothing of this page was stored`,
-            { rejections: checked.rejections.slice(0, 10) },
-          );
-        }
+      // Pages are stored together once they hold STORE_EVERY events or a second has passed: one transaction
+      // per few thousand events instead of per page. The resume point moves only with what is stored.
+      let buffer: EventInput[] = [];
+      let pending = {
+        units: 0,
+        etags: {} as Record<string, string>,
+        cursor: checkpoint.cursor,
+        total: undefined as number | undefined,
+      };
+      let lastStore = Date.now();
+      const store = async (): Promise<void> => {
         let stored = 0;
-        for (let i = 0; i < checked.events.length; i += MAX_BATCH) {
-          stored += (await appendEvents(ctx, checked.events.slice(i, i + MAX_BATCH))).stored;
+        for (let i = 0; i < buffer.length; i += MAX_BATCH) {
+          stored += (await appendEvents(ctx, buffer.slice(i, i + MAX_BATCH))).stored;
         }
         const at = ctx.clock().toISOString();
-        if (page.etags && Object.keys(page.etags).length > 0) {
-          await saveEtags(ctx.database, page.etags, at);
-          for (const [url, etag] of Object.entries(page.etags)) etags.set(url, etag);
+        if (Object.keys(pending.etags).length > 0) {
+          await saveEtags(ctx.database, pending.etags, at);
+          for (const [url, etag] of Object.entries(pending.etags)) etags.set(url, etag);
         }
         await bumpUnmapped(ctx.database, tally.entries(), at);
         tally.clear();
-        checkpoint.cursor = page.cursor;
-        checkpoint.units += page.units;
+        checkpoint.cursor = pending.cursor;
+        checkpoint.units += pending.units;
         checkpoint.eventCount += stored;
         checkpoint.updatedAt = at;
         await saveCheckpoint(ctx.database, checkpoint);
 
-        summary.units += page.units;
-        summary.events += checked.events.length;
+        summary.units += pending.units;
+        summary.events += buffer.length;
         summary.stored += stored;
-        summary.duplicates += checked.events.length - stored;
+        summary.duplicates += buffer.length - stored;
         options.progress?.pageStored(stream.name, {
           units: checkpoint.units,
-          total: page.total,
+          total: pending.total,
           events: summary.events,
           stored: summary.stored,
         });
-        if (options.signal?.aborted && page.cursor !== null) {
-          result.interrupted = true;
-          break;
+        buffer = [];
+        pending = { units: 0, etags: {}, cursor: pending.cursor, total: pending.total };
+        lastStore = Date.now();
+      };
+      try {
+        for await (const page of pages) {
+          const checked = validateEventBatch(page.events);
+          if (!checked.ok) {
+            const first = checked.rejections[0]!;
+            throw new AppError(
+              'LANES_UPSTREAM_FAILED',
+              `a ${stream.name} page mapped to an invalid event (${first.message}); nothing of this page was stored`,
+              { rejections: checked.rejections.slice(0, 10) },
+            );
+          }
+          for (const e of checked.events) buffer.push(e);
+          pending.units += page.units;
+          pending.cursor = page.cursor;
+          pending.total = page.total ?? pending.total;
+          Object.assign(pending.etags, page.etags ?? {});
+          const stopping = Boolean(options.signal?.aborted) && page.cursor !== null;
+          if (stopping || buffer.length >= STORE_EVERY || Date.now() - lastStore >= STORE_AFTER_MS) await store();
+          if (stopping) {
+            result.interrupted = true;
+            break;
+          }
         }
+      } catch (error) {
+        // What was fetched and mapped before the failure is kept; the run resumes after it.
+        if (buffer.length > 0 || pending.units > 0) await store();
+        throw error;
       }
+      if (buffer.length > 0 || pending.units > 0 || pending.cursor !== checkpoint.cursor) await store();
     } catch (error) {
       checkpoint.lastError = (error as Error).message.slice(0, 1000);
       checkpoint.updatedAt = ctx.clock().toISOString();

@@ -1,4 +1,9 @@
-import type { MapContext, WebhookHeaders, WebhookProvider } from '../connectors/connector.types.js';
+import type {
+  DeliveryDescription,
+  MapContext,
+  WebhookHeaders,
+  WebhookProvider,
+} from '../connectors/connector.types.js';
 import { WEBHOOK_PROVIDERS, type ProviderName } from '../connectors/registry.js';
 import { AppError } from '../domain/errors.js';
 import { validateEventBatch, type EventInput } from '../domain/event.js';
@@ -48,6 +53,13 @@ export interface WebhookIntake {
   close(): Promise<void>;
 }
 
+/** Mapping waits for this long without a new delivery before it takes the event loop. */
+const QUIET_MS = 50;
+/** ... but never longer than this. */
+const MAX_DEFER_MS = 1000;
+/** Deliveries mapped at a time while deliveries are still arriving. */
+const BURST_BATCH = 20;
+
 const SECRET_OF: Record<ProviderName, SecretName> = {
   github: 'LANES_GITHUB_WEBHOOK_SECRET',
   jira: 'LANES_JIRA_WEBHOOK_SECRET',
@@ -75,6 +87,7 @@ export const createWebhookIntake = (
   let flushing: Promise<void> | null = null;
   let draining: Promise<DrainResult> | null = null;
   let drainAgain = false;
+  let lastReceiveAt = 0;
 
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
@@ -113,11 +126,28 @@ export const createWebhookIntake = (
       scheduleFlush();
     });
 
+  /**
+   * Acknowledging comes first. While deliveries keep arriving, mapping waits
+   * for a quiet moment (but never more than `maxDeferMs`, so it still advances
+   * under a sustained burst) and then maps a small batch, so the event loop is
+   * never held long enough to delay an acknowledgement. Returns the batch size.
+   */
+  const yieldToReceives = async (): Promise<number> => {
+    if (!autoDrain) return drainBatch;
+    const started = Date.now();
+    while (Date.now() - lastReceiveAt < QUIET_MS && Date.now() - started < MAX_DEFER_MS) {
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    return Date.now() - lastReceiveAt < 5 * QUIET_MS ? BURST_BATCH : drainBatch;
+  };
+
   const drainOnce = async (): Promise<DrainResult> => {
     const total: DrainResult = { deliveries: 0, mapped: 0, unknown: 0, failed: 0, events: 0 };
     const mappingOf = ctx.charter()?.charter.connectors;
     for (;;) {
-      const pending = await listPendingDeliveries(ctx.database, drainBatch);
+      const size = await yieldToReceives();
+      const pending = await listPendingDeliveries(ctx.database, size);
       if (pending.length === 0) return total;
       const tally = new UnmappedTally();
       const outcomes: DeliveryOutcome[] = [];
@@ -133,11 +163,20 @@ export const createWebhookIntake = (
           unmapped: tally.sink(d.provider),
           receivedAt: d.receivedAt,
         };
+        let payload: unknown;
         try {
-          const mapped = provider.map(d.eventType, JSON.parse(d.body) as unknown, mapCtx);
+          payload = JSON.parse(d.body);
+        } catch {
+          outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: 'the body is not valid JSON' });
+          continue;
+        }
+        const refined = provider.refineEventType?.(d.eventType, payload) ?? d.eventType;
+        const eventType = refined === d.eventType ? undefined : refined;
+        try {
+          const mapped = provider.map(refined, payload, mapCtx);
           if (mapped === null) {
-            tally.add(d.provider, 'event_type', d.eventType);
-            outcomes.push({ id: d.id, status: 'unknown', eventCount: 0, error: null });
+            tally.add(d.provider, 'event_type', refined);
+            outcomes.push({ id: d.id, status: 'unknown', eventCount: 0, error: null, eventType });
             continue;
           }
           const checked = validateEventBatch(mapped);
@@ -148,13 +187,20 @@ export const createWebhookIntake = (
               status: 'failed',
               eventCount: 0,
               error: `mapped event ${first.index} is invalid: ${first.message}`,
+              eventType,
             });
             continue;
           }
           events.push(...checked.events);
-          outcomes.push({ id: d.id, status: 'mapped', eventCount: checked.events.length, error: null });
+          outcomes.push({ id: d.id, status: 'mapped', eventCount: checked.events.length, error: null, eventType });
         } catch (error) {
-          outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: (error as Error).message.slice(0, 1000) });
+          outcomes.push({
+            id: d.id,
+            status: 'failed',
+            eventCount: 0,
+            error: (error as Error).message.slice(0, 1000),
+            eventType,
+          });
         }
       }
       for (let i = 0; i < events.length; i += MAX_BATCH) {
@@ -166,7 +212,7 @@ export const createWebhookIntake = (
       await markDeliveries(ctx.database, outcomes, now);
       total.deliveries += pending.length;
       for (const o of outcomes) total[o.status] += 1;
-      if (pending.length < drainBatch) return total;
+      if (pending.length < size) return total;
     }
   };
 
@@ -212,13 +258,20 @@ export const createWebhookIntake = (
       );
     }
     await provider.verify(secret, rawBody, headers);
-    let payload: unknown;
-    try {
-      payload = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new AppError('LANES_BODY_MALFORMED', 'the webhook body is not valid JSON');
+    let description: DeliveryDescription;
+    if (provider.describeFromHeaders) {
+      description = provider.describeFromHeaders(rawBody, headers, ctx.clock());
+    } else {
+      let payload: unknown;
+      try {
+        payload = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        throw new AppError('LANES_BODY_MALFORMED', 'the webhook body is not valid JSON');
+      }
+      description = provider.describe(payload, rawBody, headers, ctx.clock());
     }
-    const { deliveryId, eventType } = provider.describe(payload, rawBody, headers, ctx.clock());
+    const { deliveryId, eventType } = description;
+    lastReceiveAt = Date.now();
     const stored = await store({
       provider: providerName,
       deliveryId: deliveryId.slice(0, 200),

@@ -106,8 +106,10 @@ export interface WebhookDeliveryTable {
   delivery_id: string;
   event_type: string;
   received_at: string;
-  /** The raw body exactly as received (its signature was verified over it). */
+  /** The raw body as received (its signature was verified over it), encoded as `body_encoding` says. */
   body: string;
+  /** `identity` (the JSON text) or `deflate-raw+base64`. */
+  body_encoding: Generated<string>;
   /** pending | mapped | unknown | failed */
   status: string;
   event_count: Generated<number>;

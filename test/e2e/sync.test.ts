@@ -195,7 +195,7 @@ describe('lanes sync github against a GitHub that misbehaves', () => {
       expect(partial).toBeGreaterThan(0);
       expect(partial).toBeLessThan(reference);
       expect(checkpoint).toMatchObject({ completedAt: null });
-      expect(checkpoint!.cursor).toContain('page=6');
+      expect(checkpoint!.cursor).toMatch(/page=\d+/);
 
       const second = await runCliProcess(args, env).done;
       expect(second.code, second.err).toBe(0);

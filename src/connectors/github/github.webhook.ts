@@ -402,9 +402,24 @@ const MAPPERS: Record<string, HookMapper> = {
   workflow_run: mapWorkflowRun,
 };
 
+/** `issues` + a payload whose action is `opened` → `issues.opened`; a type that has its action already stays. */
+const refineEventType = (eventType: string, payload: unknown): string => {
+  if (eventType.includes('.')) return eventType;
+  const action = (payload as { action?: unknown } | null)?.action;
+  return typeof action === 'string' && action ? `${eventType}.${action}` : eventType;
+};
+
 const header = (headers: WebhookHeaders, name: string): string | undefined => {
   const value = headers[name]?.trim();
   return value ? value : undefined;
+};
+
+const fromHeaders = (headers: WebhookHeaders): DeliveryDescription => {
+  const deliveryId = header(headers, 'x-github-delivery');
+  if (!deliveryId) throw new AppError('LANES_VALIDATION', 'the X-GitHub-Delivery header is missing');
+  const event = header(headers, 'x-github-event');
+  if (!event) throw new AppError('LANES_VALIDATION', 'the X-GitHub-Event header is missing');
+  return { deliveryId, eventType: event };
 };
 
 /** The GitHub webhook provider. */
@@ -426,15 +441,16 @@ export const githubWebhooks: WebhookProvider<GithubMapping> = {
   },
 
   describe(payload: unknown, _rawBody: Buffer, headers: WebhookHeaders): DeliveryDescription {
-    const deliveryId = header(headers, 'x-github-delivery');
-    if (!deliveryId) throw new AppError('LANES_VALIDATION', 'the X-GitHub-Delivery header is missing');
-    const event = header(headers, 'x-github-event');
-    if (!event) throw new AppError('LANES_VALIDATION', 'the X-GitHub-Event header is missing');
-    const action = (payload as { action?: unknown } | null)?.action;
-    return { deliveryId, eventType: typeof action === 'string' && action ? `${event}.${action}` : event };
+    const { deliveryId, eventType } = fromHeaders(headers);
+    return { deliveryId, eventType: refineEventType(eventType, payload) };
   },
 
-  map(eventType: string, payload: unknown, ctx: GithubContext): EventInput[] | null {
+  describeFromHeaders: (_rawBody: Buffer, headers: WebhookHeaders): DeliveryDescription => fromHeaders(headers),
+
+  refineEventType: (eventType: string, payload: unknown): string => refineEventType(eventType, payload),
+
+  map(rawEventType: string, payload: unknown, ctx: GithubContext): EventInput[] | null {
+    const eventType = refineEventType(rawEventType, payload);
     const dot = eventType.indexOf('.');
     const name = dot < 0 ? eventType : eventType.slice(0, dot);
     const action = dot < 0 ? undefined : eventType.slice(dot + 1);

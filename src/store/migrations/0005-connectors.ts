@@ -14,6 +14,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('event_type', 'text', (c) => c.notNull())
     .addColumn('received_at', 'text', (c) => c.notNull())
     .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('body_encoding', 'text', (c) => c.notNull().defaultTo('identity'))
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('event_count', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('error', 'text')
