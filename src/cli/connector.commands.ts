@@ -143,7 +143,10 @@ export const formatSources = (sources: readonly SourceView[], now: number): stri
       );
     }
     if (s.unmapped.length > 0) {
-      lines.push(`  unmapped values (add them to connectors.${s.source} in lanes.yaml):`);
+      const where = ['github', 'jira', 'linear'].includes(s.source)
+        ? `connectors.${s.source} in lanes.yaml`
+        : 'the import map of this source';
+      lines.push(`  unmapped values (add them to ${where}):`);
       for (const u of s.unmapped) lines.push(`    ${u.category} "${u.value}": ${u.count}×`);
     }
     for (const e of s.errors.slice(0, 5)) lines.push(`  error ${e.at}: ${e.message}`);

@@ -396,3 +396,70 @@ describe('parseCharter', () => {
     });
   });
 });
+
+describe('the connectors section of lanes.yaml', () => {
+  const withConnectors = (section: string): string => `${BASE}connectors:\n${section}`;
+  // Each team gets a component so mappings can name one.
+  const withComponents = (text: string): string =>
+    text.replace('    escalation: erin\n  - id: growth', '    components: [checkout, ledger]\n    escalation: erin\n  - id: growth');
+
+  it('accepts repositories, projects and teams mapped to teams and components, with labels and states', () => {
+    const text = withComponents(
+      withConnectors(`  github:
+    repos:
+      acme/checkout: { team: payments, component: checkout }
+    labels:
+      customer-reported: { kind: bug }
+      needs-triage: { ignore: true }
+    states: { 'in review': in_review }
+    identities: { octocat: tom }
+  jira:
+    base_url: https://acme.atlassian.net
+    projects:
+      PAY: { team: payments }
+    issue_types: { 'Tech Debt': tech_debt }
+    fields: { severity: customfield_10050, story_points: customfield_10024 }
+  linear:
+    teams:
+      GRO: { team: growth }
+`),
+    );
+    const { issues, charter } = parse(text);
+    expect(issues).toEqual([]);
+    expect(charter?.connectors?.github?.repos['acme/checkout']).toEqual({ team: 'payments', component: 'checkout' });
+  });
+
+  it('points at a repository mapped to a team that does not exist, with a suggestion', () => {
+    const text = withConnectors(`  github:
+    repos:
+      acme/checkout: { team: paymnts }
+`);
+    const issue = only(text, 'LANES_CHARTER_UNKNOWN_TEAM');
+    expect(issue.path).toBe('connectors.github.repos["acme/checkout"].team');
+    expect(issue.message).toMatch(/team "paymnts" is not under `teams`.*payments/);
+    expect(at(issue)).toBe(positionOf(text, 'paymnts'));
+  });
+
+  it('refuses a component the team does not own, an unknown person, a bad kind and a bad state', () => {
+    const component = withComponents(
+      withConnectors(`  jira:
+    projects:
+      PAY: { team: payments, component: billing }
+`),
+    );
+    expect(only(component, 'LANES_CHARTER_UNKNOWN_COMPONENT').message).toMatch(/billing/);
+    const person = withConnectors(`  github:
+    identities: { octocat: nobody }
+`);
+    expect(only(person, 'LANES_CHARTER_UNKNOWN_PERSON').path).toBe('connectors.github.identities.octocat');
+    const kind = withConnectors(`  github:
+    labels:
+      bug: { kind: defect }
+`);
+    expect(only(kind, 'LANES_CHARTER_SCHEMA').path).toBe('connectors.github.labels.bug.kind');
+    const state = withConnectors(`  linear:
+    states: { Started: doing }
+`);
+    expect(only(state, 'LANES_CHARTER_SCHEMA').path).toBe('connectors.linear.states.Started');
+  });
+});

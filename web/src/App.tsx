@@ -23,6 +23,7 @@ const ItemsPage = lazy(() => import('./pages/items.page').then((m) => ({ default
 const ItemPage = lazy(() => import('./pages/item.page').then((m) => ({ default: m.ItemPage })));
 const UsersPage = lazy(() => import('./pages/users.page').then((m) => ({ default: m.UsersPage })));
 const AuditPage = lazy(() => import('./pages/audit.page').then((m) => ({ default: m.AuditPage })));
+const SourcesPage = lazy(() => import('./pages/sources.page').then((m) => ({ default: m.SourcesPage })));
 const TokensPage = lazy(() => import('./pages/tokens.page').then((m) => ({ default: m.TokensPage })));
 
 type Boot =
@@ -111,6 +112,7 @@ export const App = () => {
           <Route path="decisions" element={<DecisionsPage />} />
           <Route path="items" element={<ItemsPage />} />
           <Route path="items/:key" element={<ItemPage />} />
+          <Route path="sources" element={<SourcesPage />} />
           <Route path="admin/users" element={<AdminOnly page={<UsersPage />} />} />
           <Route path="admin/audit" element={<AdminOnly page={<AuditPage />} />} />
           <Route path="admin/tokens" element={<AdminOnly page={<TokensPage />} />} />
@@ -150,11 +152,13 @@ const NotFound = () => {
   );
 };
 
-const NAV = [
+/** `members`: shown to members and admins only; stakeholders would be refused by the API. */
+const NAV: readonly { to: string; label: string; end: boolean; members?: true }[] = [
   { to: '/', label: 'Overview', end: true },
   { to: '/decisions', label: 'Decision rights', end: false },
   { to: '/items', label: 'Items', end: false },
-] as const;
+  { to: '/sources', label: 'Sources', end: false, members: true },
+];
 
 const ADMIN_NAV = [
   { to: '/admin/users', label: 'Users' },
@@ -205,7 +209,7 @@ const Layout = () => {
         <div id="primary-nav" className={`topbar-menu${menuOpen ? ' open' : ''}`}>
           <nav aria-label="Main" className="nav">
             <ul>
-              {NAV.map((item) => (
+              {NAV.filter((item) => !item.members || session.user.role !== 'stakeholder').map((item) => (
                 <li key={item.to}>
                   <NavLink to={item.to} end={item.end} className="nav-link">
                     {item.label}

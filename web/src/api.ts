@@ -6,6 +6,7 @@ import type {
   ItemPage,
   ItemSummaryDto,
 } from '../../src/api/items.contract.js';
+import type { SourceView } from '../../src/api/sources.contract.js';
 
 /**
  * The web app's view of the HTTP contract and its one fetch wrapper. Types come
@@ -13,7 +14,7 @@ import type {
  * their contract lands in src/api.
  */
 
-export type { EventDto, ItemDetail, ItemDto, ItemPage, ItemSummaryDto };
+export type { EventDto, ItemDetail, ItemDto, ItemPage, ItemSummaryDto, SourceView };
 
 export type Stage = ItemDto['stage'];
 export type ItemKind = ItemDto['kind'];
@@ -262,6 +263,8 @@ export const api = {
       signal,
     }),
   item: (key: string, signal?: AbortSignal) => request<ItemDetail>('GET', `/api/v1/items/${enc(key)}`, { signal }),
+
+  sources: (signal?: AbortSignal) => request<{ sources: SourceView[] }>('GET', '/api/v1/sources', { signal }),
 
   users: (signal?: AbortSignal) => request<{ users: UserRow[] }>('GET', '/api/v1/users', { signal }),
   audit: (signal?: AbortSignal) => request<{ entries: AuditEntry[] }>('GET', '/api/v1/audit', { signal }),

@@ -87,14 +87,15 @@ export const EmptyState = ({ title, children }: { title: string; children?: Reac
   </div>
 );
 
-export const NoAccess = () => {
+/** A page the API refused (403); `forWhom` names the roles the page is for. */
+export const NoAccess = ({ forWhom = 'Lanes administrators' }: { forWhom?: string }) => {
   useTitle("You don't have access");
   return (
     <section className="page narrow" aria-labelledby="no-access-title">
       <h1 id="no-access-title">You don&apos;t have access</h1>
       <p>
-        This page is for Lanes administrators. Your role doesn&apos;t include it. If you need it, ask an admin of your
-        workspace to change your role.
+        This page is for {forWhom}. Your role doesn&apos;t include it. If you need it, ask an admin of your workspace to
+        change your role.
       </p>
       <p>
         <Link to="/">Back to the overview</Link>
@@ -169,6 +170,23 @@ export const formatRelative = (iso: string | null, now = Date.now()): string => 
     if (Math.abs(seconds) >= size) return relative.format(Math.round(seconds / size), unit);
   }
   return 'just now';
+};
+
+const unitFormats = new Map<Intl.RelativeTimeFormatUnit, Intl.NumberFormat>();
+const unitFormat = (unit: Intl.RelativeTimeFormatUnit): Intl.NumberFormat => {
+  let format = unitFormats.get(unit);
+  if (!format)
+    unitFormats.set(unit, (format = new Intl.NumberFormat('en', { style: 'unit', unit, unitDisplay: 'long' })));
+  return format;
+};
+
+/** A length of time in words: "3 hours", "2 days"; under a minute is "less than a minute". */
+export const formatDuration = (seconds: number): string => {
+  const abs = Math.abs(seconds);
+  for (const [unit, size] of UNITS) {
+    if (abs >= size) return unitFormat(unit).format(Math.round(abs / size));
+  }
+  return 'less than a minute';
 };
 
 /** A time with its exact value on hover and for assistive technology. */
