@@ -128,7 +128,7 @@ export const formatSources = (sources: readonly SourceView[], now: number): stri
   const lines: string[] = [];
   for (const s of sources) {
     lines.push(
-      `${s.source}: ${s.events} events (${s.duplicates} duplicates skipped), newest ${ago(s.lastEventAt, now)}, lag ${s.lagSeconds === null ? 'n/a' : `${s.lagSeconds}s`}`,
+      `${s.source}: ${s.events} events (${s.duplicates} duplicates skipped), lag: newest event ${ago(s.lastEventAt, now)}, last received ${ago(s.lastReceivedAt, now)}`,
     );
     const w = s.webhooks;
     if (w.active || w.deliveries > 0) {

@@ -80,11 +80,14 @@ const githubLike =
       const special = faults.enabled ? faults.onPage?.(page) : undefined;
       if (special) return special;
       const next = new URL(req.url.toString().replace(req.url.origin, base));
+      next.searchParams.set('per_page', String(PAGE));
       next.searchParams.set('page', String(page + 1));
+      const last = new URL(next);
+      last.searchParams.set('page', String(pages));
       return {
         headers: {
           etag: `"list-${page}"`,
-          ...(page < pages ? { link: `<${next.toString()}>; rel="next"` } : {}),
+          ...(page < pages ? { link: `<${next.toString()}>; rel="next", <${last.toString()}>; rel="last"` } : {}),
         },
         body: issues.slice((page - 1) * PAGE, page * PAGE),
       };
@@ -127,6 +130,7 @@ describe('lanes sync github against a GitHub that misbehaves', () => {
     const api = await startFakeApi(githubLike({ enabled: false, seen: new Set() }));
     const database = await openDatabase({ url: ':memory:' });
     try {
+      const totals: (number | undefined)[] = [];
       await runSync(
         {
           database,
@@ -140,9 +144,17 @@ describe('lanes sync github against a GitHub that misbehaves', () => {
           http: createHttpClient({ baseUrl: api.url }),
           mapping: undefined,
           streams: ['issues'],
+          progress: {
+            streamStarted: () => {},
+            pageStored: (_stream, p) => void totals.push(p.total),
+            streamFinished: () => {},
+            waiting: () => {},
+          },
         },
       );
       reference = await countEvents(database);
+      // GitHub sends no count; the rel="last" link gives the estimate behind the ETA.
+      expect(totals[0]).toBe(pages * PAGE);
     } finally {
       await database.close();
       await api.close();

@@ -91,6 +91,20 @@ interface MappedPage {
 }
 
 /**
+ * GitHub gives no count for issue and pull lists, but its `rel="last"` link
+ * names the last page: pages × page size is an upper bound good enough for an
+ * ETA (pull requests listed among issues are skipped, so the ETA errs long).
+ */
+const estimateTotal = (headers: Headers): number | undefined => {
+  const last = /<([^>]+)>\s*;\s*rel="?last"?/.exec(headers.get('link') ?? '')?.[1];
+  if (!last) return undefined;
+  const url = new URL(last);
+  const page = Number(url.searchParams.get('page'));
+  const perPage = Number(url.searchParams.get('per_page') ?? '30');
+  return Number.isFinite(page) && page > 0 && Number.isFinite(perPage) ? page * perPage : undefined;
+};
+
+/**
  * Walks a paginated list from the cursor (or `firstUrl`), yielding one page
  * per list page. The first page is asked for with its remembered ETag; a 304
  * there ends the stream with nothing to store.
@@ -111,7 +125,8 @@ async function* pagesOf(
     if (first && listNext === null && etag) etags[url] = etag;
     const { last, ...page } = await mapPage(res.body, url, etags);
     const next = last ? null : listNext;
-    yield { ...page, cursor: next, ...(Object.keys(etags).length > 0 ? { etags } : {}) };
+    const total = page.total ?? estimateTotal(res.headers);
+    yield { ...page, total, cursor: next, ...(Object.keys(etags).length > 0 ? { etags } : {}) };
     url = next;
     first = false;
   }
