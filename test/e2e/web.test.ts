@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PHONE, screenshot, signIn, startE2e, type E2e, type Session } from './e2e.helper.js';
-import { XSS_TITLE } from './server.test-helper.js';
+import { XSS_LABEL, XSS_TITLE } from './server.test-helper.js';
 
 /** What a person does in the web app, in headless Chromium against the real server. */
 describe('web app in Chromium', () => {
@@ -242,6 +242,166 @@ describe('web app in Chromium', () => {
       await page.getByRole('heading', { name: "You don't have access" }).waitFor();
     }
     await screenshot(page, 'no-access');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows an admin each source: counts, webhook deliveries, the unknown event type and unmapped values', async () => {
+    const { page, pageErrors } = await asAdmin();
+    await page.getByTestId('overview-ready').waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sources' }).click();
+    await page.waitForURL(/\/sources$/);
+    await page.getByRole('heading', { name: 'Sources', level: 1 }).waitFor();
+
+    const api = (await (await page.request.get('/api/v1/sources')).json()) as {
+      sources: { source: string; events: number; duplicates: number }[];
+    };
+    const github = api.sources.find((s) => s.source === 'github')!;
+    expect(github.events).toBeGreaterThan(0);
+
+    const card = page.getByTestId('source-github');
+    await card.getByRole('heading', { name: 'GitHub', level: 2 }).waitFor();
+    const fact = (label: string) =>
+      card.locator('.fact', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+    const count = async (label: string) => Number((await fact(label).first().textContent())!.replace(/,/g, ''));
+    expect(await count('Events stored')).toBe(github.events);
+    expect(await count('Duplicates skipped')).toBe(github.duplicates);
+    expect(await fact('Newest event').textContent()).toMatch(/ago|yesterday|just now/);
+    expect(await fact('Lag').textContent()).toMatch(/(minute|hour|day|week)s?/);
+
+    expect(await card.getByText('webhook active').count()).toBe(1);
+    expect(await count('Received')).toBe(3);
+    expect(await count('Mapped into events')).toBe(2);
+    expect(await count('Unknown type, kept raw')).toBe(1);
+    expect(await count('Failed')).toBe(0);
+    const unknown = card.getByRole('table', { name: /Unknown event types from github/ });
+    const starRow = unknown.getByRole('row', { name: /star\.created/ });
+    expect(await starRow.getByRole('cell').textContent()).toBe('1');
+
+    const unmapped = card.getByRole('table', { name: 'Unmapped values from github' });
+    const repoRow = unmapped.getByRole('row', { name: /Codertocat\/Hello-World/ });
+    expect(await repoRow.textContent()).toContain('Scope (repository, project or team)');
+    expect(await repoRow.locator('td.num').textContent()).toBe('2');
+    expect(await card.textContent()).toContain('add them to connectors.github in lanes.yaml');
+    expect(await card.getByRole('heading', { name: 'Sync runs' }).isVisible()).toBe(true);
+    expect(await card.getByText('No errors.').isVisible()).toBe(true);
+
+    // A source without a webhook says so rather than showing zero deliveries.
+    const jira = page.getByTestId('source-jira');
+    expect(await jira.getByText('no webhook').count()).toBe(1);
+    expect(await jira.textContent()).toContain('LANES_JIRA_WEBHOOK_SECRET');
+    await screenshot(page, 'sources');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('renders an unmapped value that is HTML as text', async () => {
+    const { page, dialogs, pageErrors } = await asAdmin();
+    await page.goto('/sources');
+    const unmapped = page.getByTestId('source-github').getByRole('table', { name: 'Unmapped values from github' });
+    const row = unmapped.getByRole('row', { name: /Label/ });
+    await row.waitFor();
+    expect(await row.locator('.unmapped-value').textContent()).toBe(XSS_LABEL);
+    await page.waitForTimeout(300); // time for an injected onerror handler to have fired
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('tells how to connect a source when there is none, and fits a phone screen', async () => {
+    const { page, pageErrors } = await asAdmin(PHONE);
+    await page.route('**/api/v1/sources', (route) => route.fulfill({ json: { sources: [] } }));
+    await page.goto('/sources');
+    const empty = page.getByRole('status').filter({ hasText: 'No sources connected yet' });
+    await empty.waitFor();
+    const text = (await empty.textContent())!;
+    for (const hint of ['/hooks/github', '/hooks/jira', '/hooks/linear', 'lanes sync github', 'lanes import'])
+      expect(text).toContain(hint);
+    expect(
+      await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    ).toBe(0);
+
+    await page.unroute('**/api/v1/sources');
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Overview' }).click();
+    await page.getByTestId('overview-ready').waitFor();
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sources' }).click();
+    await page.getByTestId('source-github').waitFor();
+    expect(
+      await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    ).toBe(0);
+    await screenshot(page, 'sources-phone');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows a stopped sync with the command that resumes it, and errors as text', async () => {
+    const { page, dialogs, pageErrors } = await asAdmin();
+    const at = new Date(Date.now() - 3 * 3600 * 1000).toISOString();
+    const error = `HTTP 502 from GitHub: ${XSS_LABEL}`;
+    const source = {
+      source: 'github',
+      events: 12,
+      duplicates: 0,
+      lastEventAt: at,
+      lastReceivedAt: at,
+      lagSeconds: 3 * 3600,
+      webhooks: {
+        active: false,
+        deliveries: 0,
+        pending: 0,
+        mapped: 0,
+        unknown: 0,
+        failed: 0,
+        lastDeliveryAt: null,
+        unknownTypes: [],
+      },
+      syncs: [
+        {
+          scope: 'acme/payments',
+          stream: 'issues',
+          lastRunStartedAt: at,
+          lastSyncedAt: null,
+          inProgress: true,
+          units: 40,
+          events: 12,
+          lastError: error,
+        },
+      ],
+      unmapped: [],
+      errors: [{ at, message: `sync acme/payments issues: ${error}` }],
+    };
+    // Sources that stopped part-way are not in the e2e database; the page is shown one as the API would send it.
+    await page.route('**/api/v1/sources', (route) => route.fulfill({ json: { sources: [source] } }));
+    await page.goto('/sources');
+    const card = page.getByTestId('source-github');
+    await card.waitFor();
+    const fact = (label: string) =>
+      card.locator('.fact', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) });
+    expect(await fact('Newest event').locator('dd').textContent()).toMatch(/^3 hours ago/);
+    expect(await fact('Lag').locator('dd').textContent()).toMatch(/^3 hours/);
+    const row = card.getByRole('table', { name: /Sync runs of github/ }).getByRole('row', { name: /acme\/payments/ });
+    expect(await row.textContent()).toContain('in progress or stopped');
+    expect(await row.textContent()).toContain(
+      'Run lanes sync github --repo acme/payments --stream issues again to resume.',
+    );
+    expect(await row.locator('.message-cell').textContent()).toBe(error);
+    expect(await card.getByRole('listitem').filter({ hasText: 'sync acme/payments' }).textContent()).toContain(error);
+    expect(await card.textContent()).toContain('LANES_GITHUB_WEBHOOK_SECRET');
+    await page.waitForTimeout(300);
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('gives a stakeholder no Sources link, and explains the refusal at /sources', async () => {
+    const { page, pageErrors } = await open();
+    await signIn(page, e2e.server.stakeholder);
+    await page.getByTestId('overview-ready').waitFor();
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.getByRole('link', { name: 'Sources' }).count()).toBe(0);
+    await page.goto('/sources');
+    await page.getByRole('heading', { name: "You don't have access" }).waitFor();
+    expect(await page.locator('main').textContent()).toContain('members and admins');
+    expect(await page.getByTestId('sources').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 

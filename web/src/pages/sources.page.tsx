@@ -24,9 +24,9 @@ type Sync = SourceView['syncs'][number];
 
 /** The trackers Lanes has webhooks and `lanes sync` for. */
 const PROVIDERS: Record<string, { label: string; secret: string; scopeFlag: string; example: string }> = {
-  github: { label: 'GitHub', secret: 'LANES_GITHUB_WEBHOOK_SECRET', scopeFlag: '--repo', example: 'acme/payments' },
-  jira: { label: 'Jira', secret: 'LANES_JIRA_WEBHOOK_SECRET', scopeFlag: '--project', example: 'PAY' },
-  linear: { label: 'Linear', secret: 'LANES_LINEAR_WEBHOOK_SECRET', scopeFlag: '--team', example: 'ENG' },
+  github: { label: 'GitHub', secret: 'LANES_GITHUB_WEBHOOK_SECRET', scopeFlag: '--repo', example: 'owner/name' },
+  jira: { label: 'Jira', secret: 'LANES_JIRA_WEBHOOK_SECRET', scopeFlag: '--project', example: 'KEY' },
+  linear: { label: 'Linear', secret: 'LANES_LINEAR_WEBHOOK_SECRET', scopeFlag: '--team', example: 'KEY' },
 };
 const providerOf = (source: string) => (Object.hasOwn(PROVIDERS, source) ? PROVIDERS[source] : undefined);
 
@@ -127,6 +127,15 @@ const Fact = ({ label, children, note }: { label: string; children: ReactNode; n
 const SourceCard = ({ source, id }: { source: SourceView; id: string }) => {
   const provider = providerOf(source.source);
   const label = provider?.label ?? source.source;
+  // Parts with nothing to show are summed up in one line instead of four empty sections.
+  const showWebhooks = Boolean(provider) || source.webhooks.active || source.webhooks.deliveries > 0;
+  const showSyncs = Boolean(provider) || source.syncs.length > 0;
+  const quiet = [
+    showWebhooks ? null : 'no webhook',
+    showSyncs ? null : 'no sync runs',
+    source.unmapped.length > 0 ? null : 'no unmapped values',
+    source.errors.length > 0 ? null : 'no errors',
+  ].filter((part): part is string => part !== null);
   return (
     <section className="card source" aria-labelledby={`${id}-title`} data-testid={`source-${source.source}`}>
       <header className="card-header">
@@ -179,17 +188,24 @@ const SourceCard = ({ source, id }: { source: SourceView; id: string }) => {
         >
           {source.lastEventAt ? <Time iso={source.lastEventAt} relativeTo="now" /> : 'none yet'}
         </Fact>
-        <Fact label="Lag" note={source.lagSeconds === null ? undefined : 'behind now, by the newest event'}>
+        <Fact label="Lag" note={source.lagSeconds === null ? undefined : 'how far behind Lanes may be'}>
           {source.lagSeconds === null ? <span className="muted">—</span> : formatDuration(source.lagSeconds)}
         </Fact>
       </dl>
 
-      <Webhooks source={source} id={id} />
-      <Syncs source={source} id={id} />
-      <Unmapped source={source} id={id} />
-      <Errors source={source} id={id} />
+      {showWebhooks && <Webhooks source={source} id={id} />}
+      {showSyncs && <Syncs source={source} id={id} />}
+      {source.unmapped.length > 0 && <Unmapped source={source} id={id} />}
+      {source.errors.length > 0 && <Errors source={source} id={id} />}
+      {quiet.length > 0 && <p className="muted source-part source-quiet">{sentence(quiet)}</p>}
     </section>
   );
+};
+
+/** "No webhook, no sync runs and no errors." */
+const sentence = (parts: string[]): string => {
+  const text = parts.length === 1 ? parts[0]! : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)!}`;
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
 };
 
 const Webhooks = ({ source, id }: { source: SourceView; id: string }) => {
@@ -346,64 +362,54 @@ const Syncs = ({ source, id }: { source: SourceView; id: string }) => {
 const Unmapped = ({ source, id }: { source: SourceView; id: string }) => (
   <section className="source-part" aria-labelledby={`${id}-unmapped`}>
     <h3 id={`${id}-unmapped`}>Unmapped values</h3>
-    {source.unmapped.length === 0 ? (
-      <p className="muted">None: every value from this source was understood.</p>
-    ) : (
-      <>
-        <p>
-          The events were kept, but the mapping does not know these values. To map them, add them to{' '}
-          <code>connectors.{source.source}</code> in <code>lanes.yaml</code>.
-        </p>
-        <TableWrap label={`Unmapped values from ${source.source}`}>
-          <table data-testid="unmapped-table">
-            <caption className="sr-only">Unmapped values from {source.source}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Category</th>
-                <th scope="col">Value</th>
-                <th scope="col" className="num">
-                  Count
-                </th>
-                <th scope="col">Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {source.unmapped.map((u) => (
-                <tr key={`${u.category}\u0000${u.value}`}>
-                  <td>{categoryLabel(u.category)}</td>
-                  <td className="wrap-anywhere">
-                    <code className="unmapped-value">{u.value}</code>
-                  </td>
-                  <td className="num">{formatNumber(u.count)}</td>
-                  <td className="nowrap">
-                    <Time iso={u.lastSeenAt} relativeTo="now" />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableWrap>
-      </>
-    )}
+    <p>
+      The events were kept, but the mapping does not know these values. To map them, add them to{' '}
+      <code>connectors.{source.source}</code> in <code>lanes.yaml</code>.
+    </p>
+    <TableWrap label={`Unmapped values from ${source.source}`}>
+      <table>
+        <caption className="sr-only">Unmapped values from {source.source}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Category</th>
+            <th scope="col">Value</th>
+            <th scope="col" className="num">
+              Count
+            </th>
+            <th scope="col">Last seen</th>
+          </tr>
+        </thead>
+        <tbody>
+          {source.unmapped.map((u) => (
+            <tr key={`${u.category}\u0000${u.value}`}>
+              <td>{categoryLabel(u.category)}</td>
+              <td className="wrap-anywhere">
+                <code className="unmapped-value">{u.value}</code>
+              </td>
+              <td className="num">{formatNumber(u.count)}</td>
+              <td className="nowrap">
+                <Time iso={u.lastSeenAt} relativeTo="now" />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableWrap>
   </section>
 );
 
 const Errors = ({ source, id }: { source: SourceView; id: string }) => (
   <section className="source-part" aria-labelledby={`${id}-errors`}>
     <h3 id={`${id}-errors`}>Latest errors</h3>
-    {source.errors.length === 0 ? (
-      <p className="muted">No errors.</p>
-    ) : (
-      <ol className="source-errors">
-        {source.errors.map((e, i) => (
-          <li key={`${e.at}-${i}`}>
-            <span className="meta block">
-              <Time iso={e.at} relativeTo="now" />
-            </span>
-            <span className="message-cell">{e.message}</span>
-          </li>
-        ))}
-      </ol>
-    )}
+    <ol className="source-errors">
+      {source.errors.map((e, i) => (
+        <li key={`${e.at}-${i}`}>
+          <span className="meta block">
+            <Time iso={e.at} relativeTo="now" />
+          </span>
+          <span className="message-cell">{e.message}</span>
+        </li>
+      ))}
+    </ol>
   </section>
 );
