@@ -135,10 +135,13 @@ describe('sync progress', () => {
       events: 7000,
       stored: 6900,
       duplicates: 100,
+      invalid: 0,
       resumed: false,
       completed: true,
     });
-    expect(written.at(-1)).toMatch(/issues: done, 1,000 issues, 7,000 events \(6,900 new, 100 already stored\) in 10s\n$/);
+    expect(written.at(-1)).toMatch(
+      /issues: done, 1,000 issues, 7,000 events \(6,900 new, 100 already stored\) in 10s\n$/,
+    );
   });
 
   it('prints plain lines at most every two seconds when not on a terminal', () => {

@@ -49,7 +49,7 @@ export const cliProgress = (io: CliIo, label: string, now: () => number = Date.n
     },
     pageStored: render,
     streamFinished(stream: string, s: StreamSummary) {
-      const line = `${label} ${stream}: ${s.completed ? 'done' : 'stopped (run again to resume)'}, ${n(s.units)} ${unit}, ${n(s.events)} events (${n(s.stored)} new, ${n(s.duplicates)} already stored) in ${duration(now() - started)}`;
+      const line = `${label} ${stream}: ${s.completed ? 'done' : 'stopped (run again to resume)'}, ${n(s.units)} ${unit}, ${n(s.events)} events (${n(s.stored)} new, ${n(s.duplicates)} already stored${s.invalid ? `, ${n(s.invalid)} left out as invalid (see lanes sources)` : ''}) in ${duration(now() - started)}`;
       if (tty) tty.write(`\r\x1b[2K${line}\n`);
       else io.err(line);
     },

@@ -401,7 +401,10 @@ describe('the connectors section of lanes.yaml', () => {
   const withConnectors = (section: string): string => `${BASE}connectors:\n${section}`;
   // Each team gets a component so mappings can name one.
   const withComponents = (text: string): string =>
-    text.replace('    escalation: erin\n  - id: growth', '    components: [checkout, ledger]\n    escalation: erin\n  - id: growth');
+    text.replace(
+      '    escalation: erin\n  - id: growth',
+      '    components: [checkout, ledger]\n    escalation: erin\n  - id: growth',
+    );
 
   it('accepts repositories, projects and teams mapped to teams and components, with labels and states', () => {
     const text = withComponents(

@@ -38,6 +38,7 @@ export const UNMAPPED_CATEGORIES = [
   'identity',
   'event_type',
   'field',
+  'invalid_event',
 ] as const;
 export type UnmappedCategory = (typeof UNMAPPED_CATEGORIES)[number];
 

@@ -123,7 +123,8 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
       const to = event.to;
       switch (event.field) {
         case 'state':
-          setState(item, to ?? 'open', at);
+          // A state the source could not name (an unmapped workflow status) leaves the item where it was.
+          if (to !== null) setState(item, to, at);
           break;
         case 'kind':
           item.kind = (to as ItemKind | null) ?? item.kind;

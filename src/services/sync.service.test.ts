@@ -146,7 +146,7 @@ describe.each(testEngines())('sync runner on $engine', ({ open }) => {
     expect(etags.map((e) => e.etag)).toEqual(['"etag-0"', '"etag-1"', '"etag-2"']);
   });
 
-  it('refuses a page that maps to an invalid event and stores nothing of it', async () => {
+  it('leaves out an event the mapping got wrong, stores the rest, and reports it', async () => {
     const bad: SyncStream<unknown> = {
       name: 'issues',
       unit: 'issues',
@@ -172,9 +172,11 @@ describe.each(testEngines())('sync runner on $engine', ({ open }) => {
         };
       },
     };
-    await expect(runSync(ctx, { plan: plan(bad), http: noHttp, mapping: undefined })).rejects.toMatchObject({
-      code: 'LANES_UPSTREAM_FAILED',
-    });
-    expect(await countEvents(database)).toBe(0);
+    const result = await runSync(ctx, { plan: plan(bad), http: noHttp, mapping: undefined });
+    expect(result.streams[0]).toMatchObject({ completed: true, stored: 1, invalid: 1 });
+    expect(await countEvents(database)).toBe(1);
+    const checkpoint = await getCheckpoint(database, 'fake', 'o/r', 'issues');
+    expect(checkpoint!.lastError).toMatch(/1 event\(s\) left out as invalid/);
+    expect(await listUnmapped(database)).toMatchObject([{ source: 'fake', category: 'invalid_event', count: 1 }]);
   });
 });

@@ -42,6 +42,8 @@ export interface StreamSummary {
   events: number;
   stored: number;
   duplicates: number;
+  /** Events a mapping produced that failed validation: left out and counted as unmapped `invalid_event`. */
+  invalid: number;
   resumed: boolean;
   completed: boolean;
 }
@@ -65,6 +67,12 @@ export interface SyncOptions<M> {
   progress?: SyncProgress | undefined;
   signal?: AbortSignal | undefined;
 }
+
+const validOnly = (events: readonly EventInput[]): EventInput[] =>
+  events.flatMap((e) => {
+    const one = validateEventBatch([e]);
+    return one.ok ? one.events : [];
+  });
 
 export const runSync = async <M>(ctx: ServiceContext, options: SyncOptions<M>): Promise<SyncResult> => {
   const { plan, http } = options;
@@ -107,6 +115,7 @@ export const runSync = async <M>(ctx: ServiceContext, options: SyncOptions<M>): 
       events: 0,
       stored: 0,
       duplicates: 0,
+      invalid: 0,
       resumed,
       completed: false,
     };
@@ -164,16 +173,16 @@ export const runSync = async <M>(ctx: ServiceContext, options: SyncOptions<M>): 
       };
       try {
         for await (const page of pages) {
+          // An event the mapping got wrong must not stop the sync for good: it is left out, counted, and
+          // reported with the stream; everything else on the page is stored.
           const checked = validateEventBatch(page.events);
+          const valid = checked.ok ? checked.events : validOnly(page.events);
           if (!checked.ok) {
-            const first = checked.rejections[0]!;
-            throw new AppError(
-              'LANES_UPSTREAM_FAILED',
-              `a ${stream.name} page mapped to an invalid event (${first.message}); nothing of this page was stored`,
-              { rejections: checked.rejections.slice(0, 10) },
-            );
+            for (const r of checked.rejections) tally.add(plan.source, 'invalid_event', `${r.code}: ${r.message}`);
+            summary.invalid += checked.rejections.length;
+            checkpoint.lastError = `${checked.rejections.length} event(s) left out as invalid, e.g. ${checked.rejections[0]!.message}`;
           }
-          for (const e of checked.events) buffer.push(e);
+          for (const e of valid) buffer.push(e);
           pending.units += page.units;
           pending.cursor = page.cursor;
           pending.total = page.total ?? pending.total;

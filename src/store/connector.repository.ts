@@ -1,4 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type SqliteDatabase from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Database } from './database.js';
 
@@ -19,6 +20,8 @@ export interface StoredDelivery extends NewDelivery {
   status: DeliveryStatus;
 }
 
+const insertStatements = new WeakMap<SqliteDatabase.Database, SqliteDatabase.Statement>();
+
 export const deliveryRowId = (provider: string, deliveryId: string): string => `${provider}:${deliveryId}`;
 
 const CHUNK = 200;
@@ -32,7 +35,7 @@ const COMPRESS_FROM = 1024;
 const encodeBody = (body: string): { body: string; body_encoding: string } =>
   body.length < COMPRESS_FROM
     ? { body, body_encoding: 'identity' }
-    : { body: deflateRawSync(body, { level: 1 }).toString('base64'), body_encoding: 'deflate-raw+base64' };
+    : { body: deflateRawSync(body, { level: 1, memLevel: 9 }).toString('base64'), body_encoding: 'deflate-raw+base64' };
 const decodeBody = (body: string, encoding: string): string =>
   encoding === 'deflate-raw+base64' ? inflateRawSync(Buffer.from(body, 'base64')).toString('utf8') : body;
 
@@ -46,6 +49,29 @@ export const insertDeliveries = async (
 ): Promise<Set<string>> => {
   const fresh = new Set<string>();
   if (deliveries.length === 0) return fresh;
+  const sqlite = database.sqlite;
+  if (sqlite) {
+    // SQLite: one prepared statement per row inside Kysely's transaction (which holds the only connection);
+    // building a multi-row INSERT with Kysely cost more than running it.
+    let insert = insertStatements.get(sqlite);
+    if (!insert) {
+      insert = sqlite.prepare(
+        `INSERT INTO webhook_delivery (id, provider, delivery_id, event_type, received_at, body, body_encoding, status)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'pending') ON CONFLICT (provider, delivery_id) DO NOTHING`,
+      );
+      insertStatements.set(sqlite, insert);
+    }
+    const statement = insert;
+    await database.db.transaction().execute(async () => {
+      for (const d of deliveries) {
+        const id = deliveryRowId(d.provider, d.deliveryId);
+        const { body, body_encoding } = encodeBody(d.body);
+        const result = statement.run(id, d.provider, d.deliveryId, d.eventType, d.receivedAt, body, body_encoding);
+        if (result.changes === 1) fresh.add(id);
+      }
+    });
+    return fresh;
+  }
   await database.db.transaction().execute(async (trx) => {
     for (let i = 0; i < deliveries.length; i += CHUNK) {
       const rows = deliveries.slice(i, i + CHUNK).map((d) => ({

@@ -1,4 +1,4 @@
-import { parse as parseCsv } from 'csv-parse/sync';
+import { CsvError, parse as parseCsv } from 'csv-parse/sync';
 import {
   kindOfIssueType,
   normalizePriority,
@@ -69,14 +69,22 @@ const textOf = (value: unknown): Value => {
 
 // ---------------------------------------------------------------- reading
 
-const readCsv = (text: string): { rows: Row[]; rejections: ImportRejection[] } => {
-  const records = parseCsv(text, {
-    bom: true,
-    info: true,
-    relax_quotes: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-  }) as unknown as { record: string[]; info: { bytes: number } }[];
+const readCsv = (text: string): { rows: Row[]; rejections: ImportRejection[]; columns?: string[] } => {
+  let records: { record: string[]; info: { bytes: number } }[];
+  try {
+    records = parseCsv(text, {
+      bom: true,
+      info: true,
+      relax_quotes: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as { record: string[]; info: { bytes: number } }[];
+  } catch (error) {
+    // A quote never closed, and the like: the file cannot be read past that point, so nothing of it is.
+    if (!(error instanceof CsvError)) throw error;
+    const line = (error as CsvError & { lines?: number }).lines ?? 1;
+    return { rows: [], rejections: [{ line, code: 'LANES_IMPORT_INVALID', message: `not CSV: ${error.message}` }] };
+  }
   // csv-parse reports where a record ends; count lines ourselves to name where it starts.
   const bytes = Buffer.from(text);
   let offset = 0;
@@ -109,7 +117,23 @@ const readCsv = (text: string): { rows: Row[]; rejections: ImportRejection[] } =
     const values = new Map(columns.map((c, i) => [c, record[i]]));
     rows.push({ line: at, get: (c) => textOf(values.get(c)) });
   }
-  return { rows, rejections };
+  return { rows, rejections, columns };
+};
+
+/** Every column the map reads, with where the map names it (`fields.title`). */
+const columnsOfMap = (map: ImportMap): [string, string][] => {
+  const out: [string, string][] = [
+    [map.key.column, 'key'],
+    [map.occurred_at.column, 'occurred_at'],
+  ];
+  if (map.actor) out.push([map.actor.column, 'actor']);
+  if (map.actor?.name) out.push([map.actor.name, 'actor.name']);
+  if (map.url) out.push([map.url.column, 'url']);
+  if (map.comment) out.push([map.comment, 'comment']);
+  if (map.team?.column) out.push([map.team.column, 'team']);
+  if (map.component?.column) out.push([map.component.column, 'component']);
+  for (const [field, spec] of Object.entries(map.fields)) if (spec?.column) out.push([spec.column, `fields.${field}`]);
+  return out;
 };
 
 const valueAtPath = (object: Record<string, unknown>, column: string): unknown => {
@@ -322,9 +346,24 @@ export const mapImportFile = (
   map: ImportMap,
   ctx: { unmapped: UnmappedSink },
 ): ImportMapping => {
-  const read = format === 'csv' ? readCsv(text) : readJsonl(text);
+  const read: { rows: Row[]; rejections: ImportRejection[]; columns?: string[] } =
+    format === 'csv' ? readCsv(text) : readJsonl(text);
   const rejections = [...read.rejections];
   const reject = (line: number, message: string) => rejections.push({ line, code: 'LANES_IMPORT_INVALID', message });
+  if (read.columns) {
+    // A column the map names but the header lacks (a typo, another export's name) would leave its field
+    // empty on every row without a word: the header line is rejected instead.
+    const header = new Set(read.columns);
+    const missing = columnsOfMap(map).filter(([column]) => !header.has(column));
+    if (missing.length > 0) {
+      reject(
+        1,
+        `the header has no column ${missing.map(([c, at]) => `"${c}" (${at})`).join(', ')}; its columns are ${read.columns
+          .map((c) => `"${c}"`)
+          .join(', ')}`.slice(0, 2000),
+      );
+    }
+  }
 
   const groups = new Map<string, Entry[]>();
   for (const row of read.rows) {

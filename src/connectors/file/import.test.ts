@@ -375,3 +375,65 @@ describe('import times', () => {
     },
   );
 });
+
+describe('import of hostile files', () => {
+  const HEADER =
+    'ticket_id,updated_at,subject,type,status,priority,group,assignee_email,author_email,organization,url,body';
+  const row = (cells: Partial<Record<string, string>>) =>
+    HEADER.split(',')
+      .map((c) => `"${(cells[c] ?? '').replace(/"/g, '""')}"`)
+      .join(',');
+
+  it('rejects a quote that is never closed by line instead of throwing', () => {
+    const text = `${HEADER}\r\n${row({ ticket_id: '1', updated_at: '2024-03-01 09:00:00' })}\r\n2,2024-03-01,"open`;
+    const { events, rejections } = run(text, 'csv');
+    expect(events).toEqual([]);
+    expect(rejections).toEqual([
+      { line: 3, code: 'LANES_IMPORT_INVALID', message: expect.stringMatching(/^not CSV: /) },
+    ]);
+  });
+
+  it('rejects a header without a column the map reads, naming the column and where the map uses it', () => {
+    const text = `${HEADER.replace('subject', 'subjct')}\r\n${row({ ticket_id: '1', updated_at: '2024-03-01' })}`;
+    const { rejections } = run(text, 'csv');
+    expect(rejections).toHaveLength(1);
+    expect(rejections[0]).toMatchObject({ line: 1, message: expect.stringContaining('"subject" (fields.title)') });
+    expect(rejections[0]!.message).toContain('"subjct"');
+  });
+
+  it('clips huge cells to the event limits and keeps HTML and SQL as text', () => {
+    const body = `<script>alert(1)</script> '; DROP TABLE events; -- ${'x'.repeat(70_000)}`;
+    const text = `\uFEFF${HEADER}\r\n${row({
+      ticket_id: '9',
+      updated_at: '2024-03-01 09:00:00',
+      subject: `"quoted"\nnew line ${'t'.repeat(600)}`,
+      author_email: `${'a'.repeat(400)}@x.example`,
+      organization: 'o'.repeat(300),
+      body,
+    })}`;
+    const { events, rejections } = run(text, 'csv');
+    expect(rejections).toEqual([]);
+    expect(validateEventBatch(events).ok).toBe(true);
+    const created = events.find((e) => e.change.kind === 'created')!;
+    expect(created.item!.title).toMatch(/^"quoted"\nnew line t+$/);
+    expect(created.item!.title!.length).toBe(500);
+    expect(created.actor!.id.length).toBe(320);
+    const comment = events.find((e) => e.change.kind === 'commented')!;
+    expect(comment.change.text).toBe(body.slice(0, 65_536));
+  });
+
+  it('never throws and returns only valid events or rejections, for any cells (property)', () => {
+    const cell = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom('', '2024-03-01 09:00:00', '2024-02-30', 'ZD-1', '<b>x</b>', "'; DROP TABLE x;--", '"', '\r\n'),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(cell, { minLength: 10, maxLength: 13 }), { maxLength: 6 }), (rows) => {
+        const text = [HEADER, ...rows.map((r) => r.map((c) => `"${c.replace(/"/g, '""')}"`).join(','))].join('\n');
+        const { events, rejections } = run(text, 'csv');
+        if (rejections.length === 0) expect(validateEventBatch(events).ok).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -8,6 +8,7 @@ import {
   type NormalizedState,
   type UnmappedCategory,
 } from '../../domain/connector.mapping.js';
+import { AppError } from '../../domain/errors.js';
 import type { Change, EventInput, Identity, ItemKind, ItemRef } from '../../domain/event.js';
 import type { MapContext } from '../connector.types.js';
 import type {
@@ -87,11 +88,22 @@ export const openRepo = (repo: string, ctx: GithubContext): RepoScope => {
 
 // ---------------------------------------------------------------- values
 
-/** An instant as ISO-8601 UTC with milliseconds, or undefined when absent or unreadable. */
+/** The instants `Date` prints with a four-digit year, as the event schema wants them. */
+const MIN_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** An instant as ISO-8601 UTC with milliseconds, or undefined when absent, unreadable or out of range. */
 export const instant = (value: string | number | null | undefined): string | undefined => {
   if (value === null || value === undefined || value === '') return undefined;
-  const ms = typeof value === 'number' ? (value < 1e12 ? value * 1000 : value) : Date.parse(value);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+  const ms =
+    typeof value === 'number'
+      ? value < 1e12
+        ? value * 1000
+        : value
+      : typeof value === 'string'
+        ? Date.parse(value)
+        : NaN;
+  return Number.isFinite(ms) && ms >= MIN_MS && ms <= MAX_MS ? new Date(ms).toISOString() : undefined;
 };
 
 /** `2024-01-02T03:04:05Z`: the precision both webhook and backfill agree on. */
@@ -100,7 +112,7 @@ const toSecond = (iso: string): string => `${iso.slice(0, 19)}Z`;
 const MAX_ID = 200;
 
 /** Keeps ids within the log's 200 characters; a long one keeps its readable start plus a digest of the whole. */
-const clampId = (id: string): string => {
+export const clampId = (id: string): string => {
   if (id.length <= MAX_ID) return id;
   const digest = createHash('sha256').update(id).digest('hex').slice(0, 24);
   return `${id.slice(0, MAX_ID - 25)}~${digest}`;
@@ -115,15 +127,29 @@ const compact = (data: Record<string, unknown>): Record<string, unknown> => {
   return out;
 };
 
-/** `owner/name#number`. */
+const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/#-]*$/;
+
+/** True when `key` is an item key the event schema accepts. */
+export const isItemKey = (key: string): boolean => key.length <= 120 && KEY_PATTERN.test(key);
+
+/** `owner/name#number`, unchecked: see `checkedItemKey`. */
 export const itemKey = (repo: string, number: number): string => `${repo}#${number}`;
+
+/** `owner/name#number`, or `AppError('LANES_VALIDATION')` when that is no item key (odd name, huge number). */
+export const checkedItemKey = (repo: string, number: number): string => {
+  const key = itemKey(repo, number);
+  if (!Number.isSafeInteger(number) || number < 0 || !isItemKey(key)) {
+    throw new AppError('LANES_VALIDATION', `not a GitHub item: ${key.slice(0, 130)}`);
+  }
+  return key;
+};
 
 /** The actor of a GitHub account: bots (`type: Bot`, `[bot]` logins, the charter's `bots`) as `bot`. */
 export const githubActor = (
   user: GithubUser | null | undefined,
   mapping: GithubMapping | undefined,
 ): Identity | null => {
-  if (!user?.login) return null;
+  if (!user?.login || typeof user.login !== 'string' || user.login.length > 320) return null;
   if (user.type === 'Bot' || isBotLogin(mapping, user.login)) return { kind: 'bot', id: user.login };
   return user.name
     ? { kind: 'github', id: user.login, name: clip(user.name, 200) }
@@ -193,12 +219,13 @@ const stateOf = (scope: RepoScope, issue: GithubIssue | GithubPull, pull: boolea
   return mapped;
 };
 
-const httpUrl = (value: string | null | undefined): string | undefined =>
-  value && /^https?:\/\//.test(value) && value.length <= 2000 ? value : undefined;
+/** An http(s) URL the event schema accepts, or undefined. */
+export const httpUrl = (value: string | null | undefined): string | undefined =>
+  value && value.length <= 2000 && /^https?:\/\/[^/\s]/.test(value) && URL.canParse(value) ? value : undefined;
 
 /** The key, url and scope of an item, without the fields that change over time. */
 const baseItem = (scope: RepoScope, number: number, url?: string | null): ItemRef => {
-  const item: ItemRef = { key: itemKey(scope.repo, number) };
+  const item: ItemRef = { key: checkedItemKey(scope.repo, number) };
   const link = httpUrl(url);
   if (link) item.url = link;
   if (scope.team) item.team = scope.team;
@@ -221,7 +248,7 @@ const snapshotWith = (
   const item = baseItem(scope, issue.number, issue.html_url);
   item.title = clip(title, 500);
   const assignee = assignees[0];
-  if (assignee) item.assignee = assignee;
+  if (assignee) item.assignee = clip(assignee, 320);
   if (state) item.state = state;
   const values = valuesOfLabels(scope, labels, true);
   if (values.kind) item.kind = values.kind;
@@ -344,8 +371,8 @@ export const assigneeEvent = (
     ...on,
     item,
     change: added
-      ? { kind: 'field_changed', field: 'assignee', to: login, ...(others ? { from: other } : {}) }
-      : { kind: 'field_changed', field: 'assignee', from: login, to: other },
+      ? { kind: 'field_changed', field: 'assignee', to: clip(login, 320), ...(others ? { from: other } : {}) }
+      : { kind: 'field_changed', field: 'assignee', from: clip(login, 320), to: other && clip(other, 320) },
   });
 };
 
@@ -355,8 +382,8 @@ export const milestoneEvent = (item: ItemRef, on: Occasion, title: string, added
     ...on,
     item,
     change: added
-      ? { kind: 'field_changed', field: 'milestone', to: title }
-      : { kind: 'field_changed', field: 'milestone', from: title, to: null },
+      ? { kind: 'field_changed', field: 'milestone', to: clip(title, 5000) }
+      : { kind: 'field_changed', field: 'milestone', from: clip(title, 5000), to: null },
   });
 
 export const renamedEvent = (item: ItemRef, on: Occasion, from: string, to: string): EventInput =>
@@ -380,7 +407,7 @@ export const linkedEvent = (item: ItemRef, on: Occasion, target: string, relatio
     id: `${item.key}/linked/${target}`,
     ...on,
     item,
-    change: { kind: 'linked', target, data: { relation } },
+    change: { kind: 'linked', target: clip(target, 500), data: { relation } },
   });
 
 // ---------------------------------------------------------------- pull requests
@@ -433,7 +460,9 @@ export const pullTargets = (
   const text = `${pull.title}\n${pull.body ?? ''}`;
   for (const match of text.matchAll(CLOSING_REF)) {
     const targetRepo = match[1] ?? match[3] ?? repo;
-    const key = itemKey(targetRepo, Number(match[2] ?? match[4]));
+    const number = Number(match[2] ?? match[4]);
+    const key = itemKey(targetRepo, number);
+    if (!Number.isSafeInteger(number) || !isItemKey(key)) continue;
     if (key !== own && !found.has(key)) {
       found.set(key, { key, relation: 'fixes', sameRepo: targetRepo.toLowerCase() === repo.toLowerCase() });
     }
@@ -442,7 +471,7 @@ export const pullTargets = (
     for (const match of source.matchAll(JIRA_KEY)) {
       if (NOT_JIRA.has(match[1]!)) continue;
       const key = `${match[1]}-${match[2]}`;
-      if (!found.has(key)) found.set(key, { key, relation: 'references', sameRepo: false });
+      if (isItemKey(key) && !found.has(key)) found.set(key, { key, relation: 'references', sameRepo: false });
     }
   }
   return [...found.values()];
@@ -794,6 +823,7 @@ export const timelineEvents = (
       const source = ev.source?.issue;
       if (!source) break;
       const other = itemKey(source.repository?.full_name ?? scope.repo, source.number);
+      if (!isItemKey(other)) break;
       return [linkedEvent(item, on, other, source.pull_request ? 'referenced_by_pull_request' : 'referenced_by')];
     }
     case 'ready_for_review':

@@ -7,6 +7,7 @@ import type { EventInput, ItemRef } from '../../domain/event.js';
 import type { DeliveryDescription, WebhookHeaders, WebhookProvider } from '../connector.types.js';
 import {
   assigneeEvent,
+  clampId,
   closedEvent,
   closedState,
   commentEvent,
@@ -14,8 +15,11 @@ import {
   definitionEvent,
   deploymentEvent,
   deploymentStatusEvent,
+  checkedItemKey,
   githubActor,
+  httpUrl,
   instant,
+  isItemKey,
   itemKey,
   itemSnapshot,
   labelEvents,
@@ -181,7 +185,8 @@ const mapIssues = (action: string | undefined, payload: unknown, ctx: GithubCont
       const target = p.changes?.new_issue;
       const repo = p.changes?.new_repository?.full_name;
       const events: EventInput[] = [];
-      if (target && repo) events.push(linkedEvent(item, on, itemKey(repo, target.number), 'transferred_to'));
+      const moved = target && repo ? itemKey(repo, target.number) : undefined;
+      if (moved && isItemKey(moved)) events.push(linkedEvent(item, on, moved, 'transferred_to'));
       events.push(closedEvent(item, on, 'duplicate', 'transferred'));
       return events;
     }
@@ -373,16 +378,17 @@ const activityOnItem = (
     instant(target.updated_at) ??
     instant(ctx.receivedAt);
   if (!at) return null;
-  const key = itemKey(p.repository.full_name, target.number);
+  const key = checkedItemKey(p.repository.full_name, target.number);
   const what = action ? `${name}.${action}` : name;
   const detail = p.comment ? `/comment/${p.comment.id}` : p.review ? `/review/${p.review.id}` : '';
+  const url = httpUrl(target.html_url);
   return [
     {
       source: 'github',
-      sourceEventId: `${key}/activity/${what}${detail}/${at}`,
+      sourceEventId: clampId(`${key}/activity/${what}${detail}/${at}`),
       occurredAt: at,
       actor: p.sender ? githubActor(p.sender as never, scope.mapping) : null,
-      item: { key, ...(target.html_url ? { url: target.html_url } : {}) },
+      item: { key, ...(url ? { url } : {}) },
       change: { kind: 'activity', data: { action: what } },
     },
   ];

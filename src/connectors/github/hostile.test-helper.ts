@@ -118,7 +118,14 @@ export const expectWellBehaved = (map: () => readonly EventInput[] | null | unde
   }
   if (!events) return;
   const checked = validateEventBatch(events);
-  expect(checked.ok ? [] : checked.rejections.slice(0, 3)).toEqual([]);
+  if (checked.ok) return;
+  const shown = checked.rejections.slice(0, 3).map((r) => ({
+    ...r,
+    event: JSON.stringify(events[r.index], (_k, v: unknown) =>
+      typeof v === 'string' && v.length > 120 ? `${v.slice(0, 120)}…(${v.length})` : v,
+    ).slice(0, 1500),
+  }));
+  expect(shown).toEqual([]);
 };
 
 /**
@@ -129,7 +136,7 @@ export const expectWellBehaved = (map: () => readonly EventInput[] | null | unde
 export const assertWellBehaved = <T>(
   arbitrary: fc.Arbitrary<T>,
   map: (value: T) => readonly EventInput[] | null | undefined,
-  numRuns = 300,
+  numRuns = Number(process.env['LANES_FUZZ_RUNS'] ?? 300),
 ): void => {
   const result = fc.check(
     fc.property(arbitrary, (value) => expectWellBehaved(() => map(value))),

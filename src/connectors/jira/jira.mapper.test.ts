@@ -227,3 +227,105 @@ describe('helpers', () => {
     expect(isChangelogTruncated({ ...issue, changelog: { ...issue.changelog!, total: 150 } })).toBe(true);
   });
 });
+
+describe('mapJiraIssue on Data Center payloads, moves and odd values', () => {
+  /** A Data Center issue (users by name and key, no fieldId on changelog items) moved from OPS-3 to PAY-9. */
+  const moved: JiraIssue = {
+    id: '20009',
+    key: 'PAY-9',
+    self: 'https://jira.acme.example/rest/api/2/issue/20009',
+    fields: {
+      project: { key: 'PAY' },
+      summary: `<img src=x onerror=alert(1)> '; DROP TABLE items; -- ${'long '.repeat(200)}`,
+      issuetype: { name: 'Bug' },
+      status: { id: 10001, name: 'Done', statusCategory: { key: 'done' } },
+      priority: { name: 'Major' },
+      assignee: { name: 'jdoe', key: 'JIRAUSER10100', displayName: 'J. Doe' },
+      reporter: { name: 'asmith', key: 'asmith', displayName: 'A. Smith' },
+      created: '2025-03-01T10:00:00.000+0000',
+      labels: ['x'.repeat(600)],
+      comment: {
+        comments: [
+          { id: 77, author: null, created: '2025-03-02T10:00:00.000+0000', body: 'deleted author' },
+          { id: '78', created: 'yesterday', body: 'unreadable time' },
+        ],
+      },
+    },
+    changelog: {
+      histories: [
+        {
+          id: '300',
+          author: { name: 'asmith', key: 'asmith' },
+          created: '2025-03-02T09:00:00.000+0000',
+          items: [
+            { field: 'project', from: '10000', fromString: 'Operations', to: '10001', toString: 'Payments' },
+            { field: 'Key', from: null, fromString: 'OPS-3', to: null, toString: 'PAY-9' },
+            { field: 'status', from: 10000, fromString: 'Open', to: 10001, toString: 'Done' } as never,
+            { field: 'assignee', from: null, fromString: null, to: 'jdoe', toString: 'J. Doe' },
+            { field: 'priority', from: '3', fromString: 'Minor', to: '2', toString: 'Major' },
+            { field: 'Sprint', from: '', fromString: '', to: '12', toString: 'Sprint 1, Sprint 2' },
+            { field: 'Story Points', from: null, fromString: null, to: null, toString: '8' },
+            { field: 'Link', from: null, fromString: null, to: '', toString: 'relates to' },
+          ],
+        },
+        { id: '301', created: null, items: [] } as never,
+      ],
+    },
+  };
+
+  it('keeps every event valid, clips text and reports what it cannot read', () => {
+    const c = ctx();
+    const events = mapJiraIssue(moved, c);
+    const checked = validateEventBatch(events);
+    expect(checked.ok ? [] : checked.rejections).toEqual([]);
+    expect(events[0]!.item!.title!.length).toBe(500);
+    expect(events[0]!.actor).toEqual({ kind: 'jira', id: 'asmith', name: 'A. Smith' });
+    expect(events.find((e) => e.sourceEventId === 'PAY-9/comment/77')?.actor).toBeNull();
+    expect(c.seen).toContainEqual(['event_type', 'comment without id or time']);
+    expect(c.seen).toContainEqual(['event_type', 'changelog history without id or time']);
+    expect(c.seen).toContainEqual(['field', 'Link']);
+  });
+
+  it('maps changelog items without fieldId (Data Center) by their field names', () => {
+    const events = mapJiraIssue(moved, ctx()).filter((e) => e.sourceEventId.startsWith('PAY-9/changelog/300/'));
+    const fields = events.map((e) => [e.change.kind, e.change.field ?? e.change.target, e.change.to ?? null]);
+    expect(fields).toEqual([
+      ['linked', 'OPS-3', null],
+      ['closed', undefined, 'duplicate'],
+      ['field_changed', 'state', 'done'],
+      ['field_changed', 'assignee', 'jdoe'],
+      ['field_changed', 'priority', 'P2'],
+      ['field_changed', 'sprint', 'Sprint 2'],
+      ['field_changed', 'estimate', '8'],
+    ]);
+  });
+
+  it('closes the old key of an issue moved to another project and links the new key to it', () => {
+    const events = mapJiraIssue(moved, ctx());
+    const closed = events.find((e) => e.sourceEventId === 'PAY-9/changelog/300/1/moved');
+    expect(closed).toMatchObject({
+      item: { key: 'OPS-3' },
+      actor: { kind: 'jira', id: 'asmith' },
+      change: { kind: 'closed', to: 'duplicate', data: { resolution: 'moved', movedTo: 'PAY-9' } },
+    });
+    expect(events.find((e) => e.sourceEventId === 'PAY-9/changelog/300/1')).toMatchObject({
+      item: { key: 'PAY-9' },
+      change: { kind: 'linked', target: 'OPS-3', data: { relation: 'moved_from' } },
+    });
+  });
+
+  it('gives the same ids when the same issue is mapped twice, and bounds long ones', () => {
+    const a = mapJiraIssue(structuredClone(moved), ctx()).map((e) => e.sourceEventId);
+    const b = mapJiraIssue(structuredClone(moved), ctx()).map((e) => e.sourceEventId);
+    expect(a).toEqual(b);
+    expect(new Set(a).size).toBe(a.length);
+    expect(Math.max(...a.map((id) => id.length))).toBeLessThanOrEqual(200);
+  });
+
+  it('refuses an issue without a usable key or creation time with an AppError', () => {
+    expect(() => mapJiraIssue({ ...moved, key: 'not a key' }, ctx())).toThrow(/Not a Jira issue key/);
+    expect(() => mapJiraIssue({ ...moved, fields: { ...moved.fields, created: 12 } }, ctx())).toThrow(
+      /not a Jira timestamp/,
+    );
+  });
+});

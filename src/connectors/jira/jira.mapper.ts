@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   kindOfIssueType,
   normalizePriority,
@@ -6,6 +7,7 @@ import {
   ruleOfLabel,
   type JiraMapping,
 } from '../../domain/connector.mapping.js';
+import { AppError } from '../../domain/errors.js';
 import type { EventInput, Identity, ItemRef } from '../../domain/event.js';
 import type { MapContext } from '../connector.types.js';
 
@@ -19,7 +21,14 @@ import type { MapContext } from '../connector.types.js';
  *   `changelog.id` is the id of the history entry the REST changelog returns later,
  *   and both list the items in the same order); labels add `/label/<name>`, and a
  *   label with a meaning adds `/label/<name>/<field>`;
- * - `KEY/comment/<comment id>` for a comment.
+ * - `KEY/comment/<comment id>` for a comment;
+ * - a move to another project (a `Key` changelog item) is `linked` on the new
+ *   key (`moved_from`) and, under `…/moved`, `closed` as duplicate on the old key.
+ *
+ * An id longer than the log's 200 characters keeps its start and a digest of
+ * the whole. Payloads are read defensively: values of the wrong type are
+ * ignored, text is clipped to the event schema's limits, and what cannot be
+ * read at all (no usable key or time) is an `AppError('LANES_VALIDATION')`.
  */
 
 export interface JiraUser {
@@ -93,23 +102,68 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : undefined);
 
-/** Jira writes offsets without a colon (`+0800`); normalise to an ISO instant in UTC. */
-export const jiraTime = (value: string): string => {
-  const iso = value.replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
+/** A string, or a number as text (Jira ids arrive as either); null for anything else. */
+const textOf = (value: unknown): string | null =>
+  typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : null;
+
+const clip = (value: string | null | undefined, max: number): string | null =>
+  value === null || value === undefined ? null : value.length > max ? value.slice(0, max) : value;
+
+const MAX_ID = 200;
+const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/#-]*$/;
+
+/** Keeps an event id within the log's 200 characters without losing determinism. */
+const boundedId = (id: string): string =>
+  id.length <= MAX_ID
+    ? id
+    : `${id.slice(0, MAX_ID - 25)}~${createHash('sha256').update(id).digest('hex').slice(0, 24)}`;
+
+/** True for a string Lanes accepts as an item key (`PAY-12`). */
+const isItemKey = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= 120 && KEY_PATTERN.test(value);
+
+/** The instants `Date` prints with a four-digit year, as the event schema wants them. */
+const MIN_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** Jira's time as an ISO instant in UTC, or undefined when it is not one. */
+const readJiraTime = (value: unknown): string | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const iso = value.trim().replace(/([+-]\d\d)(\d\d)$/, '$1:$2');
   const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new Error(`not a Jira timestamp: ${value}`);
-  return new Date(ms).toISOString();
+  return Number.isFinite(ms) && ms >= MIN_MS && ms <= MAX_MS ? new Date(ms).toISOString() : undefined;
 };
 
-const userIdFromSelf = (self: string | undefined): string | undefined => {
-  if (!self) return undefined;
+/**
+ * Jira writes offsets without a colon (`+0800`); normalise to an ISO instant in
+ * UTC. Throws `AppError('LANES_VALIDATION')` for anything that is not a time.
+ */
+export const jiraTime = (value: unknown): string => {
+  const time = readJiraTime(value);
+  if (time === undefined) {
+    throw new AppError('LANES_VALIDATION', `not a Jira timestamp: ${String(value).slice(0, 60)}`);
+  }
+  return time;
+};
+
+const userIdFromSelf = (self: unknown): string | undefined => {
+  if (typeof self !== 'string') return undefined;
   const match = /[?&](?:accountId|username|key)=([^&]+)/.exec(self);
-  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return match[1];
+  }
 };
 
 /** The id Lanes knows a Jira user by: Cloud account id, else Data Center user name or key. */
-export const jiraUserId = (user: JiraUser | null | undefined): string | undefined =>
-  user ? (str(user.accountId) ?? str(user.name) ?? str(user.key) ?? userIdFromSelf(user.self)) : undefined;
+export const jiraUserId = (user: JiraUser | null | undefined): string | undefined => {
+  if (!isRecord(user)) return undefined;
+  const id = str(user.accountId) ?? str(user.name) ?? str(user.key) ?? userIdFromSelf(user.self);
+  // An identity is at most 320 characters; a longer one is no id Jira hands out.
+  return id && id.length <= 320 ? id : undefined;
+};
 
 /** A Jira user as an event actor, or null when the source named nobody. */
 export const jiraActor = (user: JiraUser | null | undefined): Identity | null => {
@@ -166,6 +220,70 @@ const splitList = (value: string | null | undefined, separator: RegExp): string[
 
 const lastOf = <T>(list: readonly T[]): T | null => (list.length > 0 ? list[list.length - 1]! : null);
 
+// ---------------------------------------------------------------- reading payloads
+
+/** One changelog item with its values as text (ids come as strings or numbers); undefined when it names no field. */
+const readItem = (raw: unknown): JiraChangelogItem | undefined => {
+  if (!isRecord(raw)) return undefined;
+  const field = str(textOf(raw['field'])) ?? str(textOf(raw['fieldId']));
+  if (!field) return undefined;
+  const own = (name: string): string | null => (Object.hasOwn(raw, name) ? textOf(raw[name]) : null);
+  const fieldId = str(own('fieldId'));
+  return {
+    field,
+    ...(fieldId ? { fieldId } : {}),
+    from: own('from'),
+    fromString: own('fromString'),
+    to: own('to'),
+    toString: own('toString'),
+  };
+};
+
+/** A changelog history the mapper can rely on, or undefined when it has no id or no readable time. */
+const readHistory = (raw: unknown): JiraHistory | undefined => {
+  if (!isRecord(raw)) return undefined;
+  const id = str(textOf(raw['id']));
+  const created = readJiraTime(raw['created']);
+  if (!id || !created) return undefined;
+  const items = Array.isArray(raw['items']) ? raw['items'].map(readItem).filter((i) => i !== undefined) : [];
+  return { id, author: isRecord(raw['author']) ? (raw['author'] as JiraUser) : null, created, items };
+};
+
+/** The readable histories of a list; the rest are counted, never dropped silently. */
+const readHistories = (raw: unknown, ctx: MapContext<JiraMapping>): JiraHistory[] => {
+  if (!Array.isArray(raw)) return [];
+  const out: JiraHistory[] = [];
+  for (const entry of raw) {
+    const history = readHistory(entry);
+    if (history) out.push(history);
+    else ctx.unmapped('event_type', 'changelog history without id or time');
+  }
+  return out;
+};
+
+/**
+ * An issue whose key and `fields` can be trusted. Throws
+ * `AppError('LANES_VALIDATION')` when the key is not a Jira key or there are no fields.
+ */
+export const readJiraIssue = (raw: unknown): JiraIssue => {
+  if (!isRecord(raw) || !isRecord(raw['fields'])) {
+    throw new AppError('LANES_VALIDATION', 'A Jira issue needs "key" and "fields".');
+  }
+  const key = raw['key'];
+  if (!isItemKey(key)) {
+    throw new AppError('LANES_VALIDATION', `Not a Jira issue key: ${String(key).slice(0, 130)}`);
+  }
+  const changelog = isRecord(raw['changelog']) ? (raw['changelog'] as unknown as JiraChangelog) : undefined;
+  return {
+    ...(raw as unknown as JiraIssue),
+    id: textOf(raw['id']) ?? key,
+    key,
+    ...(typeof raw['self'] === 'string' ? { self: raw['self'] } : { self: undefined }),
+    fields: raw['fields'],
+    ...(changelog && Array.isArray(changelog.histories) ? { changelog } : { changelog: undefined }),
+  };
+};
+
 // ---------------------------------------------------------------- raw issue state
 
 /** The tracker-side values of an issue at one moment, before translation. */
@@ -202,7 +320,8 @@ type FieldKind =
   | 'labels'
   | 'component'
   | 'customer'
-  | 'link';
+  | 'link'
+  | 'moved';
 
 /**
  * Changelog fields Lanes deliberately does not model (text, ordering, workflow
@@ -224,7 +343,6 @@ const IGNORED_FIELDS: ReadonlySet<string> = new Set([
   'duedate',
   'flagged',
   'project',
-  'key',
   'watchers',
 ]);
 
@@ -260,6 +378,9 @@ const fieldKindOf = (item: JiraChangelogItem, mapping: JiraMapping | undefined):
       return 'component';
     case 'link':
       return 'link';
+    case 'key':
+    case 'issuekey':
+      return 'moved';
     default:
       return name === 'sprint' ? 'sprint' : undefined;
   }
@@ -337,6 +458,7 @@ const undoItem = (state: RawState, item: JiraChangelogItem, kind: FieldKind): vo
       if (item.fromString && !state.components.includes(item.fromString)) state.components.push(item.fromString);
       break;
     case 'link':
+    case 'moved':
       break;
   }
 };
@@ -388,11 +510,13 @@ type Scope = { team: string; component?: string | undefined };
 const itemRefOf = (issue: JiraIssue, ctx: MapContext<JiraMapping>): { ref: ItemRef; scope: Scope | undefined } => {
   const project = isRecord(issue.fields['project']) ? str(issue.fields['project']['key']) : undefined;
   const projectKey = project ?? issue.key.replace(/-\d+$/, '');
-  const scope = ctx.mapping?.projects?.[projectKey];
+  const projects = ctx.mapping?.projects;
+  const scope = projects && Object.hasOwn(projects, projectKey) ? projects[projectKey] : undefined;
   if (!scope) ctx.unmapped('scope', projectKey);
-  const base = jiraBaseUrl(ctx.mapping, issue.self);
+  const base = jiraBaseUrl(ctx.mapping, typeof issue.self === 'string' ? issue.self : undefined);
   const ref: ItemRef = { key: issue.key };
-  if (base) ref.url = `${base}/browse/${issue.key}`;
+  const url = base ? `${base}/browse/${issue.key}` : undefined;
+  if (url && url.length <= 2000 && /^https?:\/\/[^/\s]+/.test(url) && URL.canParse(url)) ref.url = url;
   return { ref, scope };
 };
 
@@ -409,7 +533,7 @@ const snapshotOf = (t: Translator, raw: RawState, scope: Scope | undefined): Ite
   if (priority) ref.priority = priority;
   const severity = translateSeverity(t, raw.severity) ?? rules.find((r) => r?.severity)?.severity;
   if (severity) ref.severity = severity;
-  if (raw.assignee) ref.assignee = raw.assignee;
+  if (raw.assignee) ref.assignee = clip(raw.assignee, 320)!;
   if (scope) ref.team = scope.team;
   const component = scope?.component ?? raw.components[0];
   if (component) ref.component = component.slice(0, 120);
@@ -430,7 +554,14 @@ const event = (
   occurredAt: string,
   actor: Identity | null,
   change: EventInput['change'],
-): EventInput => ({ source: JIRA_SOURCE, sourceEventId, occurredAt, actor, item: t.eventRef, change });
+): EventInput => ({
+  source: JIRA_SOURCE,
+  sourceEventId: boundedId(sourceEventId),
+  occurredAt,
+  actor,
+  item: t.eventRef,
+  change,
+});
 
 const fieldChange = (
   field: NonNullable<EventInput['change']['field']>,
@@ -440,8 +571,8 @@ const fieldChange = (
 ): EventInput['change'] => ({
   kind: 'field_changed',
   field,
-  from,
-  to,
+  from: clip(from, field === 'assignee' ? 320 : 5000),
+  to: clip(to, field === 'assignee' ? 320 : 5000),
   ...(data ? { data } : {}),
 });
 
@@ -540,12 +671,13 @@ const mapItem = (
     case 'component':
       return [make(fieldChange('component', item.fromString ?? null, item.toString?.slice(0, 120) ?? null))];
     case 'link': {
-      const target = item.to ?? item.from;
+      const target = clip(item.to || item.from, 500);
       if (!target) {
         t.ctx.unmapped('field', item.field);
         return [];
       }
       const removed = !item.to;
+      // Jira names the other issue by key in `to`/`from`; anything else is no link Lanes can follow.
       return [
         make({
           kind: 'linked',
@@ -557,13 +689,33 @@ const mapItem = (
         }),
       ];
     }
+    case 'moved': {
+      // The issue moved to another project and got a new key: the old key's item ends there,
+      // and the history continues under the new key (the backfill already files all of it there).
+      const previous = item.fromString || item.from;
+      if (!isItemKey(previous) || previous === t.key) {
+        t.ctx.unmapped('field', item.field);
+        return [];
+      }
+      return [
+        make({ kind: 'linked', target: previous, data: { relation: 'moved_from' } }),
+        {
+          source: JIRA_SOURCE,
+          sourceEventId: boundedId(`${id}/moved`),
+          occurredAt: at,
+          actor: history.actor,
+          item: { key: previous },
+          change: { kind: 'closed', to: 'duplicate', data: { resolution: 'moved', movedTo: t.key } },
+        },
+      ];
+    }
     case 'labels': {
       const before = new Set(splitList(item.fromString, /\s+/));
       const after = new Set(splitList(item.toString, /\s+/));
       const out: EventInput[] = [];
       for (const label of after) {
         if (before.has(label)) continue;
-        out.push(make({ kind: 'label_added', target: label }, `/label/${label}`));
+        out.push(make({ kind: 'label_added', target: clip(label, 500)! }, `/label/${label}`));
         const rule = ruleOfLabel(t.ctx.mapping, label);
         if (!rule) t.ctx.unmapped('label', label);
         else if (!rule.ignore) {
@@ -574,7 +726,7 @@ const mapItem = (
         }
       }
       for (const label of before) {
-        if (!after.has(label)) out.push(make({ kind: 'label_removed', target: label }, `/label/${label}`));
+        if (!after.has(label)) out.push(make({ kind: 'label_removed', target: clip(label, 500)! }, `/label/${label}`));
       }
       return out;
     }
@@ -582,9 +734,9 @@ const mapItem = (
 };
 
 const historyOrder = (a: JiraHistory, b: JiraHistory): number => {
-  const ta = Date.parse(jiraTime(a.created));
-  const tb = Date.parse(jiraTime(b.created));
-  if (ta !== tb) return ta - tb;
+  const ta = readJiraTime(a.created) ?? '';
+  const tb = readJiraTime(b.created) ?? '';
+  if (ta !== tb) return ta < tb ? -1 : 1;
   const na = Number(a.id);
   const nb = Number(b.id);
   return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
@@ -609,7 +761,7 @@ export const mapJiraHistories = (
     eventRef: options.eventRef ?? ref,
   };
   const out: EventInput[] = [];
-  for (const history of [...histories].sort(historyOrder)) {
+  for (const history of readHistories(histories, ctx).sort(historyOrder)) {
     const meta = { id: history.id, occurredAt: jiraTime(history.created), actor: jiraActor(history.author) };
     history.items.forEach((item, index) => out.push(...mapItem(t, meta, item, index)));
   }
@@ -631,7 +783,7 @@ const withCurrentStatus = (
 /** The comments embedded in an issue (`fields.comment.comments`) as commented events. */
 export const mapJiraComment = (issueKey: string, ref: ItemRef, comment: JiraComment): EventInput => ({
   source: JIRA_SOURCE,
-  sourceEventId: `${issueKey}/comment/${comment.id}`,
+  sourceEventId: boundedId(`${issueKey}/comment/${String(comment.id)}`),
   occurredAt: jiraTime(comment.created),
   actor: jiraActor(comment.author),
   item: ref,
@@ -661,7 +813,7 @@ const createdEvent = (issue: JiraIssue, snapshot: ItemRef, initial: RawState): E
   return {
     source: JIRA_SOURCE,
     sourceEventId: `${issue.key}/created`,
-    occurredAt: jiraTime(String(issue.fields['created'])),
+    occurredAt: jiraTime(issue.fields['created']),
     actor: jiraActor(creator),
     item: snapshot,
     change: { kind: 'created', ...(Object.keys(data).length > 0 ? { data } : {}) },
@@ -676,11 +828,12 @@ const createdEvent = (issue: JiraIssue, snapshot: ItemRef, initial: RawState): E
  * and per embedded comment, in time order.
  */
 export const mapJiraIssue = (
-  issue: JiraIssue,
+  raw: JiraIssue,
   ctx: MapContext<JiraMapping>,
   options: JiraMapOptions = {},
 ): EventInput[] => {
-  const histories = [...(issue.changelog?.histories ?? [])].sort(historyOrder);
+  const issue = readJiraIssue(raw);
+  const histories = readHistories(issue.changelog?.histories, ctx).sort(historyOrder);
   const initial = currentState(issue, ctx.mapping);
   for (const history of [...histories].reverse()) {
     for (const item of [...history.items].reverse()) {
@@ -693,10 +846,16 @@ export const mapJiraIssue = (
   const created = createdEvent(issue, snapshotOf(t, initial, scope), initial);
   const changes = mapJiraHistories(issue, histories, ctx, { ...options, eventRef: ref });
   const comment = issue.fields['comment'];
-  const comments =
-    isRecord(comment) && Array.isArray(comment['comments'])
-      ? (comment['comments'] as JiraComment[]).map((c) => mapJiraComment(issue.key, ref, c))
-      : [];
+  const comments: EventInput[] = [];
+  if (isRecord(comment) && Array.isArray(comment['comments'])) {
+    for (const c of comment['comments'] as unknown[]) {
+      if (isRecord(c) && str(textOf(c['id'])) && readJiraTime(c['created'])) {
+        comments.push(mapJiraComment(issue.key, ref, c as unknown as JiraComment));
+      } else {
+        ctx.unmapped('event_type', 'comment without id or time');
+      }
+    }
+  }
   const rest = [...changes, ...comments].sort((a, b) =>
     a.occurredAt < b.occurredAt ? -1 : a.occurredAt > b.occurredAt ? 1 : 0,
   );
@@ -710,14 +869,20 @@ export const mapJiraIssue = (
  */
 export const mergeJiraChangelog = (issue: JiraIssue, extra: readonly JiraHistory[]): JiraIssue => {
   const byId = new Map<string, JiraHistory>();
-  for (const h of [...(issue.changelog?.histories ?? []), ...extra]) if (!byId.has(h.id)) byId.set(h.id, h);
-  const histories = [...byId.values()].sort(historyOrder);
+  const unreadable: JiraHistory[] = [];
+  for (const h of [...(issue.changelog?.histories ?? []), ...extra]) {
+    const id = isRecord(h) ? textOf(h.id) : null;
+    // Kept so that the mapping counts them as unreadable.
+    if (id === null) unreadable.push(h);
+    else if (!byId.has(id)) byId.set(id, h);
+  }
+  const histories = [...byId.values(), ...unreadable].sort(historyOrder);
   return { ...issue, changelog: { startAt: 0, maxResults: histories.length, total: histories.length, histories } };
 };
 
 /** True when the embedded changelog does not hold every history entry. */
 export const isChangelogTruncated = (issue: JiraIssue): boolean => {
   const log = issue.changelog;
-  if (!log) return false;
-  return log.histories.length < (log.total ?? log.histories.length);
+  if (!isRecord(log) || !Array.isArray(log.histories)) return false;
+  return typeof log.total === 'number' && log.histories.length < log.total;
 };

@@ -110,13 +110,13 @@ describe('jiraWebhooks.map', () => {
       'project/created.json': null,
       'issue/created.json': 1,
       'issue/updated/issue-assigned.json': 1,
-      'issue/updated/move-issue.json': 2,
+      'issue/updated/move-issue.json': 4,
       'issue/updated/status-changed.json': 1,
       'issue/updated/commented-changed.json': 0,
       'issue/updated/commented.json': 1,
       'issue/updated/rank-changed.json': 0,
       'issue/updated/description-update.json': 0,
-      'issue/updated/generic.json': 1,
+      'issue/updated/generic.json': 3,
       'issuelink/created.json': null,
       'issuelink/deleted.json': null,
       'issuelink/created_relates.json': null,
@@ -168,14 +168,19 @@ describe('jiraWebhooks.map', () => {
     });
   });
 
-  it('a move: type Task → Story and status Backlog → To Do; project, workflow and key are unmapped fields', () => {
+  it('a move TCP-2 → INDEV-130: type and status change, the old key is closed and linked from the new one', () => {
     const ctx = context();
     const events = deliver('issue/updated/move-issue.json', ctx).events!;
-    expect(events.map((e) => [e.sourceEventId, e.change.field, e.change.from, e.change.to])).toEqual([
-      ['INDEV-130/changelog/43940/0', 'kind', 'task', 'feature'],
-      ['INDEV-130/changelog/43940/2', 'state', 'acknowledged', 'scheduled'],
+    expect(
+      events.map((e) => [e.sourceEventId, e.item?.key, e.change.kind, e.change.field ?? e.change.target, e.change.to]),
+    ).toEqual([
+      ['INDEV-130/changelog/43940/0', 'INDEV-130', 'field_changed', 'kind', 'feature'],
+      ['INDEV-130/changelog/43940/2', 'INDEV-130', 'field_changed', 'state', 'scheduled'],
+      ['INDEV-130/changelog/43940/4', 'INDEV-130', 'linked', 'TCP-2', undefined],
+      ['INDEV-130/changelog/43940/4/moved', 'TCP-2', 'closed', undefined, 'duplicate'],
     ]);
-    // project, Workflow and Key are plumbing Lanes ignores on purpose; nothing is counted as unmapped.
+    expect(events[3]!.change.data).toEqual({ resolution: 'moved', movedTo: 'INDEV-130' });
+    // project and Workflow are plumbing Lanes ignores on purpose; nothing is counted as unmapped.
     expect(ctx.seen.filter(([c]) => c === 'field').map(([, v]) => v)).toEqual([]);
   });
 

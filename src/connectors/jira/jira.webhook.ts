@@ -10,6 +10,7 @@ import {
   jiraTime,
   mapJiraComment,
   mapJiraHistories,
+  readJiraIssue,
   type JiraComment,
   type JiraHistory,
   type JiraIssue,
@@ -19,10 +20,12 @@ import {
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** The payload's issue (its key checked, see `readJiraIssue`), or undefined when there is none. */
 const asIssue = (value: unknown): JiraIssue | undefined =>
-  isRecord(value) && typeof value['key'] === 'string' && isRecord(value['fields'])
-    ? (value as unknown as JiraIssue)
-    : undefined;
+  isRecord(value) && value['key'] !== undefined && isRecord(value['fields']) ? readJiraIssue(value) : undefined;
+
+/** The instants the event schema accepts (four-digit years). */
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 /**
  * When the delivery happened. Jira sends `timestamp` as epoch milliseconds;
@@ -30,7 +33,9 @@ const asIssue = (value: unknown): JiraIssue | undefined =>
  */
 const deliveryTime = (payload: Record<string, unknown>, fallback: string | undefined): string => {
   const stamp = payload['timestamp'];
-  if (typeof stamp === 'number' && Number.isFinite(stamp)) return new Date(stamp).toISOString();
+  if (typeof stamp === 'number' && Number.isFinite(stamp) && stamp >= 0 && stamp <= MAX_MS) {
+    return new Date(stamp).toISOString();
+  }
   if (fallback) return jiraTime(fallback);
   throw new AppError(
     'LANES_VALIDATION',
@@ -39,7 +44,12 @@ const deliveryTime = (payload: Record<string, unknown>, fallback: string | undef
 };
 
 const commentedOn = (issue: JiraIssue, snapshot: ItemRef, comment: unknown): EventInput | undefined => {
-  if (!isRecord(comment) || typeof comment['id'] !== 'string' || typeof comment['created'] !== 'string') {
+  const id = isRecord(comment) ? comment['id'] : undefined;
+  if (
+    !isRecord(comment) ||
+    !(typeof id === 'string' || typeof id === 'number') ||
+    typeof comment['created'] !== 'string'
+  ) {
     return undefined;
   }
   return mapJiraComment(issue.key, snapshot, comment as unknown as JiraComment);
@@ -51,10 +61,15 @@ const mapIssueUpdated = (payload: Record<string, unknown>, ctx: MapContext<JiraM
   const events: EventInput[] = [];
   const snapshot = jiraSnapshot(issue, ctx);
   const changelog = payload['changelog'];
-  if (isRecord(changelog) && changelog['id'] !== undefined && Array.isArray(changelog['items'])) {
+  const historyId = isRecord(changelog) ? changelog['id'] : undefined;
+  if (
+    isRecord(changelog) &&
+    (typeof historyId === 'string' || typeof historyId === 'number') &&
+    Array.isArray(changelog['items'])
+  ) {
     const history: JiraHistory = {
-      id: String(changelog['id']),
-      author: (payload['user'] as JiraUser | undefined) ?? null,
+      id: String(historyId),
+      author: isRecord(payload['user']) ? (payload['user'] as JiraUser) : null,
       created: deliveryTime(payload, typeof issue.fields['updated'] === 'string' ? issue.fields['updated'] : undefined),
       items: changelog['items'] as JiraHistory['items'],
     };
@@ -68,12 +83,12 @@ const mapIssueUpdated = (payload: Record<string, unknown>, ctx: MapContext<JiraM
 const mapIssueCreated = (payload: Record<string, unknown>, ctx: MapContext<JiraMapping>): EventInput[] => {
   const issue = asIssue(payload['issue']);
   if (!issue) throw new AppError('LANES_VALIDATION', 'jira:issue_created without an issue.');
-  const creator = issue.fields['creator'] ?? issue.fields['reporter'] ?? payload['user'];
+  const creator = [issue.fields['creator'], issue.fields['reporter'], payload['user']].find(isRecord);
   return [
     {
       source: JIRA_SOURCE,
       sourceEventId: `${issue.key}/created`,
-      occurredAt: jiraTime(String(issue.fields['created'])),
+      occurredAt: jiraTime(issue.fields['created']),
       actor: jiraActor(creator as JiraUser | undefined),
       item: jiraSnapshot(issue, ctx),
       change: { kind: 'created' },

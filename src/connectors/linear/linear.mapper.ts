@@ -6,7 +6,8 @@ import {
   type LinearMapping,
   type ValueRule,
 } from '../../domain/connector.mapping.js';
-import { toUtcIso, type EventInput, type Identity, type ItemField, type ItemRef } from '../../domain/event.js';
+import { AppError } from '../../domain/errors.js';
+import type { EventInput, Identity, ItemField, ItemRef } from '../../domain/event.js';
 import type { MapContext } from '../connector.types.js';
 
 /**
@@ -21,6 +22,9 @@ import type { MapContext } from '../connector.types.js';
  *   (Linear stamps both from the same update; the history id is kept in `data.historyId`);
  * - a label: `<issue uuid>/label+<name>@<instant>` or `label-` for a removal;
  * - a comment: `comment/<comment uuid>`.
+ *
+ * Text is clipped to the event schema's limits and values of the wrong type
+ * are ignored, so one odd field never fails a whole delivery or sync page.
  */
 
 export const LINEAR_SOURCE = 'linear';
@@ -35,17 +39,49 @@ export const boundedId = (id: string): string =>
 
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/#-]*$/;
 
-/** `ENG-12` from the identifier, else team key + number, else `linear:<uuid>`. */
+const isKey = (key: string): boolean => key.length <= 120 && KEY_PATTERN.test(key);
+
+/**
+ * `ENG-12` from the identifier, else team key + number, else `linear:<uuid>`;
+ * `AppError('LANES_VALIDATION')` when none of them makes a key.
+ */
 export const issueKey = (issue: {
   id: string;
   identifier?: string | null | undefined;
   number?: number | null | undefined;
   teamKey?: string | null | undefined;
 }): string => {
-  if (issue.identifier && KEY_PATTERN.test(issue.identifier)) return issue.identifier;
-  if (issue.teamKey && typeof issue.number === 'number') return `${issue.teamKey}-${issue.number}`;
-  return `linear:${issue.id}`;
+  if (issue.identifier && isKey(issue.identifier)) return issue.identifier;
+  if (issue.teamKey && Number.isSafeInteger(issue.number) && issue.number! >= 0) {
+    const key = `${issue.teamKey}-${issue.number}`;
+    if (isKey(key)) return key;
+  }
+  const key = `linear:${issue.id}`;
+  if (!isKey(key))
+    throw new AppError('LANES_VALIDATION', `no usable key for the Linear issue ${issue.id.slice(0, 80)}`);
+  return key;
 };
+
+/** An ISO instant as UTC with milliseconds (`toUtcIso`), refusing what the event schema cannot hold. */
+export const linearTime = (value: string): string => {
+  const ms = Date.parse(value);
+  const iso = Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : '';
+  if (!/^\d{4}-/.test(iso)) throw new AppError('LANES_VALIDATION', `not a usable time: ${value.slice(0, 60)}`);
+  return iso;
+};
+
+const clip = (value: string | null, max: number): string | null =>
+  value !== null && value.length > max ? value.slice(0, max) : value;
+
+/** The mapping's scope of a Linear team key, if any (own keys only: `constructor` is no team). */
+export const scopeOfTeam = (ctx: LinearContext, teamKey: string | null | undefined) => {
+  const teams = ctx.mapping?.teams;
+  return teamKey && teams && Object.hasOwn(teams, teamKey) ? teams[teamKey] : undefined;
+};
+
+/** An http(s) URL the event schema accepts, or undefined. */
+export const httpUrl = (value: string | null | undefined): string | undefined =>
+  value && value.length <= 2000 && /^https?:\/\/[^/\s]/.test(value) && URL.canParse(value) ? value : undefined;
 
 /** Linear's priority number (0 none, 1 urgent … 4 low) as P1..P4, or null for none. */
 export const priorityOfNumber = (value: unknown): string | null =>
@@ -69,7 +105,7 @@ export const linearActor = (
   actor: { id?: unknown; name?: unknown } | null | undefined,
   ctx: LinearContext,
 ): Identity | null => {
-  if (!actor || typeof actor.id !== 'string' || actor.id === '') return null;
+  if (!actor || typeof actor.id !== 'string' || actor.id === '' || actor.id.length > 320) return null;
   const name = typeof actor.name === 'string' && actor.name !== '' ? actor.name.slice(0, 200) : undefined;
   const bot = isBotLogin(ctx.mapping, actor.id) || (name !== undefined && isBotLogin(ctx.mapping, name));
   return { kind: bot ? 'bot' : 'linear', id: actor.id, ...(name ? { name } : {}) };
@@ -128,7 +164,7 @@ export const issueSnapshot = (issue: LinearIssueView, ctx: LinearContext): ItemR
   }
   if (fromLabels.kind) ref.kind = fromLabels.kind as ItemRef['kind'];
   if (issue.title) ref.title = issue.title.slice(0, 500);
-  const scope = issue.teamKey ? ctx.mapping?.teams[issue.teamKey] : undefined;
+  const scope = scopeOfTeam(ctx, issue.teamKey);
   if (scope) {
     ref.team = scope.team;
     if (scope.component) ref.component = scope.component;
@@ -139,10 +175,11 @@ export const issueSnapshot = (issue: LinearIssueView, ctx: LinearContext): ItemR
   // Linear's own priority field wins over a priority label.
   const priority = priorityOfNumber(issue.priority) ?? fromLabels.priority;
   if (priority) ref.priority = priority;
-  if (issue.assigneeId) ref.assignee = issue.assigneeId;
+  if (issue.assigneeId) ref.assignee = clip(issue.assigneeId, 320)!;
   const state = stateOf(issue.state, ctx);
   if (state) ref.state = state;
-  if (issue.url && /^https?:\/\//.test(issue.url)) ref.url = issue.url;
+  const url = httpUrl(issue.url);
+  if (url) ref.url = url;
   return ref;
 };
 
@@ -156,9 +193,9 @@ export const labelEvents = (
   ctx: LinearContext,
   extra: Record<string, unknown> = {},
 ): EventInput[] => {
-  const target = label.name ?? (label.id ? `id:${label.id}` : undefined);
+  const target = label.name || (label.id ? `id:${label.id}` : undefined);
   if (!target) return [];
-  const id = boundedId(`${issueId}/label${added ? '+' : '-'}${target}@${toUtcIso(at)}`);
+  const id = boundedId(`${issueId}/label${added ? '+' : '-'}${target}@${linearTime(at)}`);
   const data = { ...(label.id ? { labelId: label.id } : {}), ...extra };
   const events: EventInput[] = [
     {
@@ -195,7 +232,7 @@ export const createdEvents = (
   data: Record<string, unknown> = {},
 ): EventInput[] => {
   const item = issueSnapshot(issue, ctx);
-  const base = { source: LINEAR_SOURCE, occurredAt: toUtcIso(at), actor, item };
+  const base = { source: LINEAR_SOURCE, occurredAt: linearTime(at), actor, item };
   const sourceState = issue.state?.name;
   const createdData = {
     linearId: issue.id,
@@ -203,10 +240,13 @@ export const createdEvents = (
     ...(issue.labels.length > 0 ? { labels: issue.labels.slice(0, 50) } : {}),
     ...data,
   };
-  return [{ ...base, sourceEventId: `${issue.id}/created`, change: { kind: 'created', data: createdData } }];
+  return [{ ...base, sourceEventId: boundedId(`${issue.id}/created`), change: { kind: 'created', data: createdData } }];
 };
 
-/** A `field_changed` event with the shared id scheme. */
+/** Fields whose values the item keeps under a tighter limit than a change's 5000 characters. */
+const FIELD_LIMIT: Partial<Record<ItemField, number>> = { title: 500, assignee: 320 };
+
+/** A `field_changed` event with the shared id scheme (values clipped to the schema's limits). */
 export const fieldEvent = (
   base: Omit<EventInput, 'sourceEventId' | 'change'>,
   issueId: string,
@@ -217,12 +257,12 @@ export const fieldEvent = (
   data?: Record<string, unknown>,
 ): EventInput => ({
   ...base,
-  sourceEventId: boundedId(`${issueId}/${field}@${toUtcIso(at)}`),
+  sourceEventId: boundedId(`${issueId}/${field}@${linearTime(at)}`),
   change: {
     kind: 'field_changed',
     field,
-    ...(from !== undefined ? { from } : {}),
-    to,
+    ...(from !== undefined ? { from: clip(from, FIELD_LIMIT[field] ?? 5000) } : {}),
+    to: clip(to, FIELD_LIMIT[field] ?? 5000),
     ...(data && Object.keys(data).length > 0 ? { data } : {}),
   },
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { LinearMapping } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
-import { toUtcIso, type EventInput, type ItemRef } from '../../domain/event.js';
+import type { EventInput, ItemRef } from '../../domain/event.js';
 import type { SyncHttp, SyncPlan, SyncStream } from '../connector.types.js';
 import {
   createdEvents,
@@ -9,8 +9,11 @@ import {
   fieldEvent,
   issueKey,
   labelEvents,
+  httpUrl,
   LINEAR_SOURCE,
   linearActor,
+  linearTime,
+  scopeOfTeam,
   priorityOfNumber,
   sprintName,
   stateOf,
@@ -92,7 +95,8 @@ export type LinearHistoryEntry = z.infer<typeof historySchema>;
 
 const historyConnection = z.looseObject({ nodes: z.array(historySchema), pageInfo });
 
-const issueSchema = z.looseObject({
+/** An issue of the `issues` query, as the sync reads it. */
+export const linearIssueSchema = z.looseObject({
   id: z.string(),
   identifier: z.string().nullish(),
   number: z.number().nullish(),
@@ -110,10 +114,10 @@ const issueSchema = z.looseObject({
   cycle,
   history: historyConnection,
 });
-export type LinearIssue = z.infer<typeof issueSchema>;
+export type LinearIssue = z.infer<typeof linearIssueSchema>;
 
 const issuesDataSchema = z.looseObject({
-  issues: z.looseObject({ nodes: z.array(issueSchema), pageInfo }),
+  issues: z.looseObject({ nodes: z.array(linearIssueSchema), pageInfo }),
 });
 const historyDataSchema = z.looseObject({
   issue: z.looseObject({ history: historyConnection }).nullable(),
@@ -210,15 +214,15 @@ export const mapLinearIssue = (
   );
 
   // History events carry a light reference; the created event holds the snapshot.
-  const scope = teamKey ? ctx.mapping?.teams[teamKey] : undefined;
+  const scope = scopeOfTeam(ctx, teamKey);
   const item: ItemRef = {
     key: issueKey({ id: issue.id, identifier: issue.identifier, number: issue.number, teamKey }),
     ...(scope ? { team: scope.team, ...(scope.component ? { component: scope.component } : {}) } : {}),
-    ...(issue.url && /^https?:\/\//.test(issue.url) ? { url: issue.url } : {}),
+    ...(httpUrl(issue.url) ? { url: httpUrl(issue.url)! } : {}),
   };
   for (const h of entries) {
     const at = h.createdAt;
-    const base = { source: LINEAR_SOURCE, occurredAt: toUtcIso(at), actor: linearActor(h.actor, ctx), item };
+    const base = { source: LINEAR_SOURCE, occurredAt: linearTime(at), actor: linearActor(h.actor, ctx), item };
     const historyId = { historyId: h.id };
     if (touchesState(h)) {
       const to = stateOf(h.toState, ctx);

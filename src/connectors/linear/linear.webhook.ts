@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { LinearMapping } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
-import { toUtcIso, type EventInput, type ItemRef } from '../../domain/event.js';
+import type { EventInput, ItemRef } from '../../domain/event.js';
 import type { DeliveryDescription, WebhookHeaders, WebhookProvider } from '../connector.types.js';
 import {
   boundedId,
@@ -14,6 +14,8 @@ import {
   labelEvents,
   LINEAR_SOURCE,
   linearActor,
+  linearTime,
+  scopeOfTeam,
   priorityOfNumber,
   sprintName,
   stateOf,
@@ -154,7 +156,7 @@ const mapIssueUpdate = (envelope: Envelope, data: IssueData, ctx: LinearContext)
   const at = data.updatedAt ?? envelope.createdAt;
   if (!at) throw new AppError('LANES_VALIDATION', 'not a Linear issue update: no data.updatedAt');
   const item = issueSnapshot(viewOf(data, envelope.url), ctx);
-  const base = { source: LINEAR_SOURCE, occurredAt: toUtcIso(at), actor: linearActor(envelope.actor, ctx), item };
+  const base = { source: LINEAR_SOURCE, occurredAt: linearTime(at), actor: linearActor(envelope.actor, ctx), item };
   const events: EventInput[] = [];
   const raw = data as Record<string, unknown>;
   for (const [key, before] of Object.entries(envelope.updatedFrom ?? {})) {
@@ -201,7 +203,7 @@ const mapIssueUpdate = (envelope: Envelope, data: IssueData, ctx: LinearContext)
         break;
       case 'teamId': {
         const teamKey = data.team?.key;
-        const scope = teamKey ? ctx.mapping?.teams[teamKey] : undefined;
+        const scope = scopeOfTeam(ctx, teamKey);
         if (!scope) break; // the snapshot already counted the team as an unmapped scope
         events.push(fieldEvent(base, data.id, at, 'team', undefined, scope.team, { linearTeam: teamKey }));
         if (scope.component) events.push(fieldEvent(base, data.id, at, 'component', undefined, scope.component));
@@ -249,8 +251,8 @@ const mapIssue = (envelope: Envelope, ctx: LinearContext): EventInput[] | null =
       return [
         {
           source: LINEAR_SOURCE,
-          sourceEventId: `${data.id}/removed@${toUtcIso(at)}`,
-          occurredAt: toUtcIso(at),
+          sourceEventId: boundedId(`${data.id}/removed@${linearTime(at)}`),
+          occurredAt: linearTime(at),
           actor: linearActor(envelope.actor, ctx),
           item,
           change: {
@@ -285,8 +287,8 @@ const mapComment = (envelope: Envelope, ctx: LinearContext): EventInput[] | null
   return [
     {
       source: LINEAR_SOURCE,
-      sourceEventId: `comment/${data.id}`,
-      occurredAt: toUtcIso(data.createdAt),
+      sourceEventId: boundedId(`comment/${data.id}`),
+      occurredAt: linearTime(data.createdAt),
       actor,
       item,
       change: { kind: 'commented', text: data.body.slice(0, 65_536), data: { commentId: data.id } },
@@ -302,8 +304,8 @@ const mapDefinition = (envelope: Envelope, ctx: LinearContext): EventInput[] => 
   return [
     {
       source: LINEAR_SOURCE,
-      sourceEventId: boundedId(`${envelope.type}/${data.id}/${envelope.action}@${toUtcIso(at)}`),
-      occurredAt: toUtcIso(at),
+      sourceEventId: boundedId(`${envelope.type}/${data.id}/${envelope.action}@${linearTime(at)}`),
+      occurredAt: linearTime(at),
       actor: linearActor(envelope.actor, ctx),
       change: {
         kind: 'definition_changed',
