@@ -97,7 +97,12 @@ export const jiraMappingSchema = z.strictObject({
   severities: z.record(z.string(), z.enum(SEVERITIES)).optional().describe('Severity field value → severity.'),
   fields: z
     .strictObject({
-      severity: z.string().optional().describe('Custom field id of severity, e.g. customfield_10050.'),
+      severity: z
+        .string()
+        .optional()
+        .describe(
+          'Custom field id of severity, e.g. customfield_10050 (Data Center changelogs, which name fields only, also match a field called Severity).',
+        ),
       story_points: z.string().optional().describe('Custom field id of story points, e.g. customfield_10024.'),
       sprint: z.string().optional().describe('Custom field id of the sprint (default customfield_10020).'),
       customer: z.string().optional().describe('Custom field id naming the customer or account.'),

@@ -265,6 +265,7 @@ describe('mapJiraIssue on Data Center payloads, moves and odd values', () => {
             { field: 'priority', from: '3', fromString: 'Minor', to: '2', toString: 'Major' },
             { field: 'Sprint', from: '', fromString: '', to: '12', toString: 'Sprint 1, Sprint 2' },
             { field: 'Story Points', from: null, fromString: null, to: null, toString: '8' },
+            { field: 'Severity', from: null, fromString: 'Minor', to: null, toString: 'Critical' },
             { field: 'Link', from: null, fromString: null, to: '', toString: 'relates to' },
           ],
         },
@@ -297,6 +298,8 @@ describe('mapJiraIssue on Data Center payloads, moves and odd values', () => {
       ['field_changed', 'priority', 'P2'],
       ['field_changed', 'sprint', 'Sprint 2'],
       ['field_changed', 'estimate', '8'],
+      // The severity custom field is mapped by id, but Data Center names it only: matched by its name.
+      ['field_changed', 'severity', 'critical'],
     ]);
   });
 

@@ -350,10 +350,13 @@ const fieldKindOf = (item: JiraChangelogItem, mapping: JiraMapping | undefined):
   const id = item.fieldId ?? '';
   const name = item.field.trim().toLowerCase();
   const custom = mapping?.fields;
-  if (custom?.severity && id === custom.severity) return 'severity';
-  if (custom?.customer && id === custom.customer) return 'customer';
+  // Data Center changelog items carry the field's name but no id, so a mapped field matches either.
+  const matches = (wanted: string | undefined): boolean =>
+    Boolean(wanted) && (id === wanted || name === wanted!.trim().toLowerCase());
+  if (matches(custom?.severity) || ((!id || !custom?.severity) && name === 'severity')) return 'severity';
+  if (matches(custom?.customer)) return 'customer';
   if (id === (custom?.sprint ?? DEFAULT_SPRINT_FIELD) || (!id && name === 'sprint')) return 'sprint';
-  if ((custom?.story_points && id === custom.story_points) || STORY_POINT_NAMES.has(name)) return 'estimate';
+  if (matches(custom?.story_points) || STORY_POINT_NAMES.has(name)) return 'estimate';
   switch (id || name) {
     case 'status':
       return 'status';
