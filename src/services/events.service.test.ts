@@ -140,3 +140,45 @@ describe.each(testEngines())('events service on $engine', ({ open }) => {
     );
   });
 });
+
+describe.each(testEngines())('unknown identities on $engine', ({ open }) => {
+  it('counts actors the charter does not name as unmapped identities, once per stored event', async () => {
+    const { buildDemoCharter } = await import('../domain/demo/demo.charter.js');
+    const { buildCharterIndex } = await import('../domain/charter.identity.js');
+    const { listUnmapped } = await import('../store/connector.repository.js');
+    const now = new Date('2026-06-01T00:00:00Z');
+    const charter = buildDemoCharter(42, now);
+    const known = charter.people.find((p) => p.github)!.github!;
+    const database = await open();
+    try {
+      let n = 0;
+      const ctx: ServiceContext = {
+        database,
+        logger: pino({ level: 'silent' }),
+        clock: () => now,
+        newId: () => `u-${++n}`,
+        charter: () => ({ charter, index: buildCharterIndex(charter), path: 'demo', loadedAt: now.toISOString() }),
+      };
+      const event = (id: string, login: string, kind: 'github' | 'bot' = 'github'): EventInput => ({
+        source: 'github',
+        sourceEventId: id,
+        occurredAt: '2026-05-01T00:00:00Z',
+        actor: { kind, id: login },
+        item: { key: 'acme/checkout#1' },
+        change: { kind: 'commented', text: 'hello' },
+      });
+      await appendEvents(ctx, [
+        event('a', 'Stranger'),
+        event('b', 'stranger'),
+        event('c', known),
+        event('d', 'dependabot[bot]', 'bot'),
+      ]);
+      await appendEvents(ctx, [event('a', 'Stranger')]);
+      expect(await listUnmapped(database)).toMatchObject([
+        { source: 'github', category: 'identity', value: 'github:stranger', count: 2 },
+      ]);
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -19,6 +19,7 @@ import {
   withTransaction,
   type SourceBump,
 } from '../store/event.repository.js';
+import { bumpUnmapped } from '../store/connector.repository.js';
 import type { ServiceContext } from './context.js';
 
 /** Events by item key, keeping their order; events without an item are left out. */
@@ -103,7 +104,7 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
   const index = ctx.charter()?.index ?? EMPTY_CHARTER_INDEX;
   const logged = inputs.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
 
-  return withTransaction(ctx.database, async (tx) => {
+  const result = await withTransaction(ctx.database, async (tx) => {
     const stored = await insertEventsIgnoringDuplicates(tx, logged);
 
     const freshByItem = groupByItem(stored);
@@ -132,13 +133,35 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
     await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
 
     return {
-      received: inputs.length,
-      stored: stored.length,
-      duplicates: inputs.length - stored.length,
-      itemsUpdated: next.length,
-      itemsReplayed: replayKeys.length,
+      result: {
+        received: inputs.length,
+        stored: stored.length,
+        duplicates: inputs.length - stored.length,
+        itemsUpdated: next.length,
+        itemsReplayed: replayKeys.length,
+      },
+      unknownActors: ctx.charter() ? unknownActors(stored) : [],
     };
   });
+  // External identities the charter does not name are shown by `lanes sources` as unmapped, once per new event.
+  if (result.unknownActors.length > 0) {
+    await bumpUnmapped(ctx.database, result.unknownActors, receivedAt);
+  }
+  return result.result;
+};
+
+const unknownActors = (
+  stored: readonly LoggedEvent[],
+): { source: string; category: 'identity'; value: string; count: number }[] => {
+  const counts = new Map<string, { source: string; category: 'identity'; value: string; count: number }>();
+  for (const e of stored) {
+    if (!e.actorIdentity || e.actorPersonId || e.actorIdentity.startsWith('bot:')) continue;
+    const key = `${e.source}\u0001${e.actorIdentity}`;
+    const entry = counts.get(key);
+    if (entry) entry.count += 1;
+    else counts.set(key, { source: e.source, category: 'identity', value: e.actorIdentity, count: 1 });
+  }
+  return [...counts.values()];
 };
 
 const sourceBumps = (all: readonly LoggedEvent[], stored: readonly LoggedEvent[], receivedAt: string): SourceBump[] => {

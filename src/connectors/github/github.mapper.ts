@@ -273,10 +273,26 @@ const toEvent = (fact: Fact): EventInput => {
     sourceEventId: clampId(fact.id),
     occurredAt: fact.at,
     actor: fact.actor,
-    change: fact.change,
+    change: withinLimits(fact.change),
   };
   if (fact.item) event.item = fact.item;
   return event;
+};
+
+/** The last guard before validation: a field value GitHub sent longer than the event allows is cut, not refused. */
+const withinLimits = (change: Change): Change => {
+  const cut = (v: string | null | undefined) => (typeof v === 'string' && v.length > 5000 ? v.slice(0, 5000) : v);
+  if (
+    (change.from === undefined || change.from === null || change.from.length <= 5000) &&
+    (change.to === undefined || change.to === null || change.to.length <= 5000)
+  ) {
+    return change;
+  }
+  return {
+    ...change,
+    ...(change.from !== undefined ? { from: cut(change.from) } : {}),
+    ...(change.to !== undefined ? { to: cut(change.to) } : {}),
+  };
 };
 
 /** Who did it and when; every fact builder takes one. */
@@ -371,7 +387,12 @@ export const assigneeEvent = (
     ...on,
     item,
     change: added
-      ? { kind: 'field_changed', field: 'assignee', to: clip(login, 320), ...(others ? { from: other } : {}) }
+      ? {
+          kind: 'field_changed',
+          field: 'assignee',
+          to: clip(login, 320),
+          ...(others ? { from: other && clip(other, 320) } : {}),
+        }
       : { kind: 'field_changed', field: 'assignee', from: clip(login, 320), to: other && clip(other, 320) },
   });
 };
