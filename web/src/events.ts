@@ -13,6 +13,27 @@ const FIELD_LABELS: Record<string, string> = {
   state: 'the state',
   resolution: 'the resolution',
   customer: 'the customer',
+  milestone: 'the milestone',
+  sprint: 'the sprint',
+  estimate: 'the estimate',
+};
+
+/** What an `activity` event's action means, for the common ones (GitHub `event.action`). */
+const ACTIVITY: Record<string, string> = {
+  'issues.edited': 'edited the description',
+  'issues.locked': 'locked the conversation',
+  'issues.unlocked': 'unlocked the conversation',
+  'issues.pinned': 'pinned the item',
+  'issues.unpinned': 'unpinned the item',
+  'issue_comment.edited': 'edited a comment',
+  'issue_comment.deleted': 'deleted a comment',
+  'pull_request.synchronize': 'pushed new commits',
+  'pull_request.converted_to_draft': 'turned the pull request back into a draft',
+  'pull_request.review_requested': 'asked for a review',
+  'pull_request.review_request_removed': 'withdrew a review request',
+  'pull_request.locked': 'locked the conversation',
+  'pull_request.unlocked': 'unlocked the conversation',
+  'pull_request_review.dismissed': 'dismissed a review',
 };
 
 const quoted = (value: string): string => `“${value.length > 80 ? `${value.slice(0, 79)}…` : value}”`;
@@ -62,6 +83,18 @@ export const describeEvent = (event: EventDto): string => {
       return `reported an SLI sample${target}`;
     case 'coverage_report':
       return `reported test coverage${target}`;
+    case 'label_added':
+      return event.target ? `added the label ${quoted(event.target)}` : 'added a label';
+    case 'label_removed':
+      return event.target ? `removed the label ${quoted(event.target)}` : 'removed a label';
+    case 'ci_run':
+      return `ran CI${target}`;
+    case 'definition_changed':
+      return 'changed a label or milestone definition';
+    case 'activity': {
+      const action = typeof event.data?.['action'] === 'string' ? event.data['action'] : '';
+      return ACTIVITY[action] ?? 'worked on the item';
+    }
     default:
       return String(event.kind).replace(/_/g, ' ');
   }
