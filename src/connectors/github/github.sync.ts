@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { GithubMapping } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
 import type { EventInput } from '../../domain/event.js';
+import { mapWithConcurrency } from '../concurrency.js';
 import type { SyncHttp, SyncPage, SyncPlan, SyncStream, SyncStreamArgs } from '../connector.types.js';
 import { nextLink } from '../http.client.js';
 import {
@@ -146,26 +147,31 @@ const issuesStream = (repo: string): SyncStream<GithubMapping> => ({
         since: args.since,
       }),
       async (body, url, etags) => {
-        const issues = parseBody(z.array(githubIssueSchema), body, url);
-        const events: EventInput[] = [];
-        let units = 0;
-        for (const issue of issues) {
-          // The issues list includes pull requests; the pulls stream covers them.
-          if (issue.pull_request) continue;
-          units += 1;
+        // The issues list includes pull requests; the pulls stream covers them.
+        const issues = parseBody(z.array(githubIssueSchema), body, url).filter((issue) => !issue.pull_request);
+        const timelines = await mapWithConcurrency(issues, IN_FLIGHT, (issue) => {
           const timelineUrl = `/repos/${repo}/issues/${issue.number}/timeline?per_page=100`;
-          const timeline = await fetchAll(args.http, timelineUrl, githubTimelineEventSchema, args.etag(timelineUrl));
+          return fetchAll(args.http, timelineUrl, githubTimelineEventSchema, args.etag(timelineUrl)).then(
+            (timeline) => ({ timelineUrl, timeline }),
+          );
+        });
+        const events: EventInput[] = [];
+        issues.forEach((issue, i) => {
+          const { timelineUrl, timeline } = timelines[i]!;
           if (timeline.notModified) {
             events.push(...mapRestIssue(repo, issue, args.ctx));
           } else {
             events.push(...mapRestIssue(repo, issue, args.ctx, timeline.items));
             if (timeline.etag) etags[timelineUrl] = timeline.etag;
           }
-        }
-        return { events, units };
+        });
+        return { events, units: issues.length };
       },
     ),
 });
+
+/** Per-item requests (timelines, reviews, statuses) in flight at once behind one list page. */
+const IN_FLIGHT = 4;
 
 const isBefore = (value: string | null | undefined, since: string | null): boolean => {
   if (!since) return false;
@@ -183,15 +189,21 @@ const pullsStream = (repo: string): SyncStream<GithubMapping> => ({
       withQuery(`/repos/${repo}/pulls`, { state: 'all', sort: 'updated', direction: 'asc', per_page: 100 }),
       async (body, url) => {
         const pulls = parseBody(z.array(githubPullSchema), body, url);
+        // The pulls API has no `since`; older ones are skipped here.
+        const recent = pulls.filter((pull) => !isBefore(pull.updated_at, args.since));
+        const reviews = await mapWithConcurrency(recent, IN_FLIGHT, (pull) =>
+          fetchAll(
+            args.http,
+            `/repos/${repo}/pulls/${pull.number}/reviews?per_page=100`,
+            githubReviewSchema,
+            undefined,
+          ),
+        );
         const events: EventInput[] = [];
-        for (const pull of pulls) {
-          // The pulls API has no `since`; older ones are skipped here.
-          if (isBefore(pull.updated_at, args.since)) continue;
+        recent.forEach((pull, i) => {
           events.push(...mapRestPull(repo, pull, args.ctx));
-          const reviewsUrl = `/repos/${repo}/pulls/${pull.number}/reviews?per_page=100`;
-          const reviews = await fetchAll(args.http, reviewsUrl, githubReviewSchema, undefined);
-          for (const review of reviews.items) events.push(...mapRestReview(repo, pull, review, args.ctx));
-        }
+          for (const review of reviews[i]!.items) events.push(...mapRestReview(repo, pull, review, args.ctx));
+        });
         return { events, units: pulls.length };
       },
     ),
@@ -203,18 +215,22 @@ const deploymentsStream = (repo: string): SyncStream<GithubMapping> => ({
   pages: (args) =>
     pagesOf(args, withQuery(`/repos/${repo}/deployments`, { per_page: 100 }), async (body, url) => {
       const deployments = parseBody(z.array(githubDeploymentSchema), body, url);
+      // A new status moves a deployment's updated_at, so this keeps the deployments with news.
+      const recent = deployments.filter((d) => !isBefore(d.updated_at ?? d.created_at, args.since));
+      const statuses = await mapWithConcurrency(recent, IN_FLIGHT, (deployment) =>
+        fetchAll(
+          args.http,
+          `/repos/${repo}/deployments/${deployment.id}/statuses?per_page=100`,
+          githubDeploymentStatusSchema,
+          undefined,
+        ),
+      );
       const events: EventInput[] = [];
-      let recent = 0;
-      for (const deployment of deployments) {
-        // A new status moves a deployment's updated_at, so this keeps the deployments with news.
-        if (isBefore(deployment.updated_at ?? deployment.created_at, args.since)) continue;
-        recent += 1;
-        const statusesUrl = `/repos/${repo}/deployments/${deployment.id}/statuses?per_page=100`;
-        const statuses = await fetchAll(args.http, statusesUrl, githubDeploymentStatusSchema, undefined);
-        events.push(...mapRestDeployment(repo, deployment, statuses.items, args.ctx));
-      }
+      recent.forEach((deployment, i) =>
+        events.push(...mapRestDeployment(repo, deployment, statuses[i]!.items, args.ctx)),
+      );
       // Deployments come newest first: once a whole page has nothing since `since`, older pages have not either.
-      return { events, units: deployments.length, last: Boolean(args.since) && recent === 0 };
+      return { events, units: deployments.length, last: Boolean(args.since) && recent.length === 0 };
     }),
 });
 
