@@ -156,31 +156,35 @@ export const formatSources = (sources: readonly SourceView[], now: number): stri
 
 export const registerConnectorCommands = (program: Command, io: CliIo): void => {
   const sync = program.command('sync').description('Backfill a source through its API; resumes where it stopped');
-  const common = (cmd: Command): Command =>
-    cmd
+  const targets = [
+    {
+      provider: 'github',
+      about: 'issues with timelines, comments, pull requests with reviews, deployments, workflow runs',
+      scope: ['repo', '--repo <owner/name>', 'the repository'],
+    },
+    {
+      provider: 'jira',
+      about: 'issues with their full changelog, components, sprints and mapped fields',
+      scope: ['project', '--project <KEY>', 'the project key'],
+    },
+    {
+      provider: 'linear',
+      about: 'issues with their history, through the GraphQL API',
+      scope: ['team', '--team <KEY>', 'the team key'],
+    },
+  ] as const;
+  for (const { provider, about, scope } of targets) {
+    sync
+      .command(provider)
+      .description(about)
+      .requiredOption(scope[1], scope[2])
       .option('--since <date>', 'only what changed since this date (2024-01-31) or 90d; default: since the last run')
       .option('--full', 'ignore the last run and fetch everything again (stored events are not duplicated)')
       .option('--stream <name>', 'only this stream (repeatable)', collect)
       .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
-      .option('--charter <file>', 'lanes.yaml with the mappings (env LANES_CHARTER)');
-  common(
-    sync
-      .command('github')
-      .description('issues with timelines, comments, pull requests with reviews, deployments, workflow runs')
-      .requiredOption('--repo <owner/name>', 'the repository'),
-  ).action(syncAction(io, 'github', 'repo'));
-  common(
-    sync
-      .command('jira')
-      .description('issues with their full changelog, components, sprints and mapped fields')
-      .requiredOption('--project <KEY>', 'the project key'),
-  ).action(syncAction(io, 'jira', 'project'));
-  common(
-    sync
-      .command('linear')
-      .description('issues with their history, through the GraphQL API')
-      .requiredOption('--team <KEY>', 'the team key'),
-  ).action(syncAction(io, 'linear', 'team'));
+      .option('--charter <file>', 'lanes.yaml with the mappings (env LANES_CHARTER)')
+      .action(syncAction(io, provider, scope[0]));
+  }
 
   program
     .command('import')

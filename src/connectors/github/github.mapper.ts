@@ -604,6 +604,16 @@ export const reviewEvent = (
 
 // ---------------------------------------------------------------- itemless
 
+/** What every deployment event says about the deployment: where, what, and whether it is production. */
+const deploymentFacts = (scope: RepoScope, deployment: GithubDeployment, environment: string) => ({
+  repo: scope.repo,
+  environment,
+  production: isProductionEnvironment(scope.mapping, environment),
+  sha: deployment.sha,
+  ref: deployment.ref,
+  deploymentId: deployment.id,
+});
+
 /** A deployment was created (`data.state: 'created'`). */
 export const deploymentEvent = (scope: RepoScope, deployment: GithubDeployment, actor: Identity | null) => {
   const at = instant(deployment.created_at);
@@ -615,16 +625,7 @@ export const deploymentEvent = (scope: RepoScope, deployment: GithubDeployment, 
     actor,
     change: {
       kind: 'deployed',
-      data: compact({
-        repo: scope.repo,
-        environment,
-        production: isProductionEnvironment(scope.mapping, environment),
-        sha: deployment.sha,
-        ref: deployment.ref,
-        task: deployment.task,
-        deploymentId: deployment.id,
-        state: 'created',
-      }),
+      data: compact({ ...deploymentFacts(scope, deployment, environment), task: deployment.task, state: 'created' }),
     },
   });
 };
@@ -646,12 +647,7 @@ export const deploymentStatusEvent = (
     change: {
       kind: 'deployed',
       data: compact({
-        repo: scope.repo,
-        environment,
-        production: isProductionEnvironment(scope.mapping, environment),
-        sha: deployment.sha,
-        ref: deployment.ref,
-        deploymentId: deployment.id,
+        ...deploymentFacts(scope, deployment, environment),
         statusId: status.id,
         state: status.state,
         description: status.description ? clip(status.description, 200) : undefined,
