@@ -1,0 +1,504 @@
+import { buildCharterIndex, type CharterIndex } from './charter.identity.js';
+import { holderForTeam, type RightsHolder, type RightsPerson } from './charter.rights.js';
+import type { Charter, Delegation, Person, Role, Team } from './charter.schema.js';
+import { isDelegationInForce, mergeDomains, teamRaci, type ResolvedDomain } from './charter.validate.js';
+import type { Decision } from './decision.rules.js';
+import type { ItemKind, LoggedEvent } from './event.js';
+
+/**
+ * Holds one decision (see `decisionOf`) against the charter of the item's
+ * team (PRODUCT.md C3): was the actor a decider, consulted, informed or
+ * outside the domain? Bots are reported apart; people missing from the
+ * charter are a charter gap, not a crossing. Observes only, never blocks.
+ *
+ * Delegations are judged at the event's time (never later than `now`), so a
+ * recompute over history gives the same answer as the live evaluation did.
+ */
+
+/** The actor's standing in the decision's domain for the item's team. */
+export const STANDINGS = ['decider', 'consulted', 'informed', 'outside', 'unknown', 'bot'] as const;
+export type Standing = (typeof STANDINGS)[number];
+
+/** Which way a crossing goes; `other` for everything that is not a crossing between product and engineering. */
+export const DIRECTIONS = ['product_to_engineering', 'engineering_to_product', 'other'] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** Domains in which an active incident's commander decides on the incident's component. */
+export const DEFAULT_INCIDENT_DOMAINS: readonly string[] = ['eng.bug-triage', 'eng.assignment', 'eng.incident-command'];
+
+/** What the judgement needs of the item; `ItemState` fits. */
+export interface BoundaryItem {
+  key?: string | null | undefined;
+  kind?: ItemKind | null | undefined;
+  title?: string | null | undefined;
+  team?: string | null | undefined;
+  component?: string | null | undefined;
+}
+
+export interface BoundaryOptions {
+  charter: Charter;
+  /** The evaluation instant: delegations are judged at the event's time, but never after `now`. */
+  now: Date;
+  /** Component → person id of the commander of the incident active on it (at the event's time). */
+  activeIncidents?: ReadonlyMap<string, string> | Readonly<Record<string, string>> | undefined;
+  /**
+   * Extra bot accounts: identity keys (`github:renovate`) or bare ids. GitHub
+   * `[bot]` logins, `bot:` identities and the charter's connector `bots` always count.
+   */
+  bots?: readonly string[] | undefined;
+  /** Domains where the incident commander is in lane (default `DEFAULT_INCIDENT_DOMAINS`). */
+  incidentDomains?: readonly string[] | undefined;
+}
+
+/** The owners of the domain for the team, per charter. */
+export interface BoundaryOwners {
+  /** The deciding group or person id as written in the charter; null when the charter names none. */
+  decides: string | null;
+  /** The people behind `decides`. */
+  people: RightsPerson[];
+  /** People a delegation in force hands the decision to. */
+  delegates: RightsPerson[];
+  consulted: string[];
+  informed: string[];
+}
+
+/** One decision held against the charter. */
+export interface BoundaryJudgement {
+  eventId: string;
+  itemKey: string | null;
+  occurredAt: string;
+  domain: string;
+  rule: string;
+  team: { id: string; name: string };
+  actor: { personId: string | null; identity: string | null; name: string | null; role: Role | null };
+  standing: Standing;
+  /** How a decider holds the decision; null for any other standing. */
+  via: 'charter' | 'delegation' | 'incident' | null;
+  owners: BoundaryOwners;
+  /** Set for crossings only; `other` otherwise. */
+  direction: Direction;
+  /** Consulted, informed or outside: a person decided what the charter gives to others. */
+  crossing: boolean;
+  /** The actor is a person the charter does not know. */
+  charterGap: boolean;
+  /** What happened and what the charter says, for a person to read. */
+  sentence: string;
+}
+
+// ---------------------------------------------------------------------------
+// Charter lookups, built once per charter object
+
+interface TeamDomainRights {
+  decider: RightsHolder | null;
+  consulted: RightsHolder[];
+  informed: RightsHolder[];
+}
+
+interface PreparedCharter {
+  charter: Charter;
+  domains: ReadonlyMap<string, ResolvedDomain>;
+  teams: ReadonlyMap<string, Team>;
+  people: ReadonlyMap<string, Person>;
+  index: CharterIndex;
+  bots: ReadonlySet<string>;
+  displayNames: ReadonlyMap<string, string>;
+  rights: Map<string, TeamDomainRights>;
+  holders: Map<string, RightsHolder>;
+}
+
+const prepared = new WeakMap<Charter, PreparedCharter>();
+
+const firstName = (name: string): string => name.trim().split(/\s+/)[0] ?? name;
+
+const prepare = (charter: Charter): PreparedCharter => {
+  const cached = prepared.get(charter);
+  if (cached) return cached;
+  const firstNameCount = new Map<string, number>();
+  for (const p of charter.people)
+    firstNameCount.set(firstName(p.name), (firstNameCount.get(firstName(p.name)) ?? 0) + 1);
+  const bots = new Set<string>();
+  for (const c of [charter.connectors?.github, charter.connectors?.jira, charter.connectors?.linear]) {
+    for (const b of c?.bots ?? []) bots.add(b.toLowerCase());
+  }
+  const result: PreparedCharter = {
+    charter,
+    domains: new Map(mergeDomains(charter).map((d) => [d.id, d])),
+    teams: new Map(charter.teams.map((t) => [t.id, t])),
+    people: new Map(charter.people.map((p) => [p.id, p])),
+    index: buildCharterIndex(charter),
+    bots,
+    // First names read best ("Priya"); a first name two people share is written out in full.
+    displayNames: new Map(
+      charter.people.map((p) => [p.id, (firstNameCount.get(firstName(p.name)) ?? 0) > 1 ? p.name : firstName(p.name)]),
+    ),
+    rights: new Map(),
+    holders: new Map(),
+  };
+  prepared.set(charter, result);
+  return result;
+};
+
+const holderOf = (pc: PreparedCharter, team: Team, name: string): RightsHolder => {
+  const key = `${team.id}\u0001${name}`;
+  let holder = pc.holders.get(key);
+  if (!holder) {
+    holder = holderForTeam(pc.charter, team, name);
+    pc.holders.set(key, holder);
+  }
+  return holder;
+};
+
+const rightsOf = (pc: PreparedCharter, team: Team, domain: ResolvedDomain): TeamDomainRights => {
+  const key = `${team.id}\u0001${domain.id}`;
+  let rights = pc.rights.get(key);
+  if (!rights) {
+    const raci = teamRaci(domain, team);
+    const decider = raci.decides[0];
+    rights = {
+      decider: decider === undefined ? null : holderOf(pc, team, decider),
+      consulted: raci.consulted.map((n) => holderOf(pc, team, n)),
+      informed: raci.informed.map((n) => holderOf(pc, team, n)),
+    };
+    pc.rights.set(key, rights);
+  }
+  return rights;
+};
+
+const holds = (holder: RightsHolder | null, personId: string): boolean =>
+  holder !== null && holder.people.some((p) => p.id === personId);
+
+// ---------------------------------------------------------------------------
+// Actors
+
+const BOT_SUFFIX = '[bot]';
+
+const isBot = (pc: PreparedCharter, identity: string | null, extra: readonly string[] | undefined): boolean => {
+  if (identity === null) return false;
+  const key = identity.toLowerCase();
+  const id = key.slice(key.indexOf(':') + 1);
+  if (key.startsWith('bot:') || id.endsWith(BOT_SUFFIX)) return true;
+  if (pc.bots.has(id) || pc.bots.has(key)) return true;
+  return (extra ?? []).some((b) => {
+    const lower = b.toLowerCase();
+    return lower === key || lower === id;
+  });
+};
+
+const actorPerson = (pc: PreparedCharter, event: LoggedEvent): Person | null => {
+  if (event.actorPersonId !== null) {
+    const p = pc.people.get(event.actorPersonId);
+    if (p) return p;
+  }
+  if (event.actorIdentity === null) return null;
+  const id = pc.index.personByIdentity.get(event.actorIdentity.toLowerCase());
+  return id === undefined ? null : (pc.people.get(id) ?? null);
+};
+
+/** The charter person an assignee value names (person id, or an id in the event's source), if any. */
+const personNamed = (pc: PreparedCharter, value: string, source: string): Person | null => {
+  const direct = pc.people.get(value);
+  if (direct) return direct;
+  const v = value.toLowerCase();
+  for (const kind of [source, 'jira', 'github', 'linear', 'email', 'slack']) {
+    const id = pc.index.personByIdentity.get(`${kind}:${v}`);
+    if (id !== undefined) return pc.people.get(id) ?? null;
+  }
+  return null;
+};
+
+const PRODUCT_ROLES: ReadonlySet<Role> = new Set(['product-manager', 'designer']);
+const ENGINEERING_ROLES: ReadonlySet<Role> = new Set([
+  'tech-lead',
+  'engineering-manager',
+  'engineer',
+  'sre',
+  'engineering-leadership',
+]);
+
+/** Which side a domain belongs to, by its id's prefix (the catalog's convention). */
+const sideOfDomain = (domainId: string): 'product' | 'engineering' | 'other' => {
+  const prefix = domainId.slice(0, domainId.indexOf('.'));
+  if (prefix === 'eng' || prefix === 'engineering' || prefix === 'sre') return 'engineering';
+  if (prefix === 'product' || prefix === 'trio' || prefix === 'design') return 'product';
+  return 'other';
+};
+
+const directionOf = (role: Role, domainId: string): Direction => {
+  const side = sideOfDomain(domainId);
+  if (PRODUCT_ROLES.has(role) && side === 'engineering') return 'product_to_engineering';
+  if (ENGINEERING_ROLES.has(role) && side === 'product') return 'engineering_to_product';
+  return 'other';
+};
+
+// ---------------------------------------------------------------------------
+// Words
+
+const ROLE_WORDS: Record<Role, { one: string; many: string; article: 'a' | 'an' }> = {
+  'product-manager': { one: 'product manager', many: 'product managers', article: 'a' },
+  designer: { one: 'designer', many: 'designers', article: 'a' },
+  'tech-lead': { one: 'tech lead', many: 'tech leads', article: 'a' },
+  'engineering-manager': { one: 'engineering manager', many: 'engineering managers', article: 'an' },
+  engineer: { one: 'engineer', many: 'engineers', article: 'an' },
+  sre: { one: 'SRE', many: 'SREs', article: 'an' },
+  'engineering-leadership': { one: 'engineering leader', many: 'engineering leaders', article: 'an' },
+  stakeholder: { one: 'stakeholder', many: 'stakeholders', article: 'a' },
+};
+
+const KIND_WORDS: Record<ItemKind, string> = {
+  bug: 'bug',
+  incident: 'incident',
+  tech_debt: 'tech debt item',
+  feature: 'feature',
+  task: 'task',
+};
+
+const KIND_ADJECTIVES: Record<ItemKind, string> = {
+  bug: 'bug',
+  incident: 'incident',
+  tech_debt: 'tech debt',
+  feature: 'feature',
+  task: 'task',
+};
+
+const capitalise = (s: string): string => (s === '' ? s : s[0]!.toUpperCase() + s.slice(1));
+
+const joinWords = (words: readonly string[]): string =>
+  words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
+
+const MAX_NAMES = 3;
+
+const nameList = (names: readonly string[]): string =>
+  names.length > MAX_NAMES
+    ? `${names.slice(0, MAX_NAMES).join(', ')} and ${names.length - MAX_NAMES} more`
+    : joinWords(names);
+
+const displayName = (pc: PreparedCharter, p: { id: string; name: string }): string =>
+  pc.displayNames.get(p.id) ?? firstName(p.name);
+
+/** "the tech lead (Sam)" for a person; "engineering (the tech lead Sam and the engineers Ana and Li)" for a group. */
+const describeHolder = (pc: PreparedCharter, h: RightsHolder): string => {
+  if (h.kind === 'person') {
+    const p = h.people[0];
+    return p ? `the ${ROLE_WORDS[p.role].one} (${displayName(pc, p)})` : h.name;
+  }
+  if (h.kind === 'unknown') return `${h.name} (not in the charter)`;
+  if (h.people.length === 0) return `${h.name} (nobody in the charter has this role yet)`;
+  const byRole = new Map<Role, string[]>();
+  for (const p of h.people) byRole.set(p.role, [...(byRole.get(p.role) ?? []), displayName(pc, p)]);
+  const parts = [...byRole].map(([role, names]) =>
+    names.length === 1 ? `the ${ROLE_WORDS[role].one} ${names[0]!}` : `the ${ROLE_WORDS[role].many} ${nameList(names)}`,
+  );
+  return `${h.name} (${joinWords(parts)})`;
+};
+
+/** "product", or a person's name when the charter names a person. */
+const shortHolder = (pc: PreparedCharter, h: RightsHolder): string =>
+  h.kind === 'person' && h.people[0] ? displayName(pc, h.people[0]) : h.name;
+
+const subjectOf = (item: BoundaryItem, event: LoggedEvent): string => {
+  const kind = item.kind ?? event.item?.kind ?? null;
+  const key = item.key ?? event.itemKey;
+  const noun = kind === null ? 'item' : KIND_WORDS[kind];
+  return key ? `${noun} ${key}` : noun;
+};
+
+const FIELD_WORDS: Partial<Record<string, string>> = {
+  estimate: 'estimate',
+  milestone: 'milestone',
+  sprint: 'sprint',
+  priority: 'priority',
+  severity: 'severity',
+};
+
+/** What happened, up to "by": "Priority of bug PAY-231 was set". */
+const whatHappened = (pc: PreparedCharter, event: LoggedEvent, item: BoundaryItem, domain: ResolvedDomain): string => {
+  const subject = subjectOf(item, event);
+  const dataField = event.data?.['field'];
+  switch (event.kind) {
+    case 'field_changed': {
+      if (event.field === 'assignee') {
+        if (event.to === null) return `${capitalise(subject)} was unassigned`;
+        const named = personNamed(pc, event.to, event.source);
+        const toName = typeof event.data?.['toName'] === 'string' ? event.data['toName'] : event.to;
+        return `${capitalise(subject)} was assigned to ${named ? displayName(pc, named) : toName}`;
+      }
+      if (event.field === 'state') return `${capitalise(subject)} was moved to "${event.to ?? 'no state'}"`;
+      const field = event.field ?? 'a field';
+      const verb = event.from === null ? 'set' : event.to === null ? 'cleared' : 'changed';
+      return `${capitalise(FIELD_WORDS[field] ?? field)} of ${subject} was ${verb}`;
+    }
+    case 'label_added':
+      return `Label "${event.target ?? ''}" was added to ${subject}`;
+    case 'label_removed':
+      return `Label "${event.target ?? ''}" was removed from ${subject}`;
+    case 'closed':
+      return `${capitalise(subject)} was closed`;
+    case 'reopened':
+      return `${capitalise(subject)} was reopened`;
+    default:
+      if (typeof dataField === 'string' && dataField.trim() !== '') {
+        const words = capitalise(dataField.trim().replace(/[-_]+/g, ' ').toLowerCase());
+        return event.itemKey === null ? `${words} was changed` : `${words} of ${subject} was changed`;
+      }
+      return `A ${domain.title.toLowerCase()} decision on ${subject} was made`;
+  }
+};
+
+/** What the charter decides, as a noun: "bug priority", "assignment", "architecture (eng.architecture)". */
+const whatIsDecided = (event: LoggedEvent, item: BoundaryItem, domain: ResolvedDomain): string => {
+  const kind = item.kind ?? event.item?.kind ?? null;
+  if (event.kind === 'field_changed') {
+    const prefix = kind === null ? '' : `${KIND_ADJECTIVES[kind]} `;
+    switch (event.field) {
+      case 'priority':
+      case 'severity':
+        return `${prefix}${event.field}`;
+      case 'milestone':
+      case 'sprint':
+        return `${prefix}scheduling`;
+      case 'estimate':
+        return 'estimation';
+      case 'assignee':
+        if (domain.id === 'eng.assignment') return 'assignment';
+        break;
+      default:
+        break;
+    }
+  }
+  return `${domain.title.toLowerCase()} (${domain.id})`;
+};
+
+const isAre = (noun: string): string => (/[^s]s( \(|$)/.test(noun) ? 'are' : 'is');
+
+// ---------------------------------------------------------------------------
+// The judgement
+
+const commanderOf = (incidents: BoundaryOptions['activeIncidents'], component: string): string | undefined => {
+  if (incidents === undefined) return undefined;
+  if (incidents instanceof Map) return incidents.get(component);
+  const record = incidents as Readonly<Record<string, string>>;
+  return Object.hasOwn(record, component) ? record[component] : undefined;
+};
+
+const judgedAt = (event: LoggedEvent, now: Date): Date => {
+  const at = Date.parse(event.occurredAt);
+  return Number.isNaN(at) || at > now.getTime() ? now : new Date(at);
+};
+
+/**
+ * Holds one decision against the charter of the item's team. Returns null when
+ * there is nothing to hold it against: the item's team is not in the charter,
+ * or the decision's domain is unknown to it.
+ */
+export const holdAgainstCharter = (
+  event: LoggedEvent,
+  decision: Decision,
+  item: BoundaryItem | null | undefined,
+  options: BoundaryOptions,
+): BoundaryJudgement | null => {
+  const pc = prepare(options.charter);
+  const it: BoundaryItem = item ?? {};
+  const component = it.component ?? event.item?.component ?? null;
+  const teamId =
+    it.team ?? event.item?.team ?? (component === null ? undefined : pc.index.teamByComponent.get(component));
+  const team = teamId ? pc.teams.get(teamId) : undefined;
+  const domain = pc.domains.get(decision.domain);
+  if (!team || !domain) return null;
+
+  const rights = rightsOf(pc, team, domain);
+  const at = judgedAt(event, options.now);
+  const timezone = options.charter.workspace.timezone;
+  const delegations: Delegation[] = (options.charter.delegations ?? []).filter(
+    (d) =>
+      d.domain === domain.id && (d.team === undefined || d.team === team.id) && isDelegationInForce(d, at, timezone),
+  );
+  const delegateHolders = delegations.map((d) => holderOf(pc, team, d.to));
+  const owners: BoundaryOwners = {
+    decides: rights.decider?.name ?? null,
+    people: rights.decider?.people ?? [],
+    delegates: [...new Map(delegateHolders.flatMap((h) => h.people).map((p) => [p.id, p])).values()],
+    consulted: rights.consulted.map((h) => h.name),
+    informed: rights.informed.map((h) => h.name),
+  };
+
+  const bot = isBot(pc, event.actorIdentity, options.bots);
+  const person = bot ? null : actorPerson(pc, event);
+  let standing: Standing;
+  let via: BoundaryJudgement['via'] = null;
+  let delegation: Delegation | undefined;
+  if (bot) standing = 'bot';
+  else if (!person) standing = 'unknown';
+  else if (holds(rights.decider, person.id)) {
+    standing = 'decider';
+    via = 'charter';
+  } else if ((delegation = delegations.find((_, i) => holds(delegateHolders[i]!, person.id)))) {
+    standing = 'decider';
+    via = 'delegation';
+  } else if (
+    component !== null &&
+    commanderOf(options.activeIncidents, component) === person.id &&
+    (options.incidentDomains ?? DEFAULT_INCIDENT_DOMAINS).includes(domain.id)
+  ) {
+    standing = 'decider';
+    via = 'incident';
+  } else if (rights.consulted.some((h) => holds(h, person.id))) standing = 'consulted';
+  else if (rights.informed.some((h) => holds(h, person.id))) standing = 'informed';
+  else standing = 'outside';
+
+  const crossing = standing === 'consulted' || standing === 'informed' || standing === 'outside';
+  const direction = crossing && person ? directionOf(person.role, domain.id) : 'other';
+
+  const happened = whatHappened(pc, event, it, domain);
+  const decided = whatIsDecided(event, it, domain);
+  const identityText = event.actorIdentity ?? 'an actor the source did not name';
+  let sentence: string;
+  if (standing === 'bot') {
+    const id = event.actorIdentity === null ? 'bot' : event.actorIdentity.slice(event.actorIdentity.indexOf(':') + 1);
+    sentence = `${happened} by a bot (${id}); bots are reported apart, not held against the charter.`;
+  } else if (!person) {
+    sentence = `${happened} by ${identityText}, who is not in the charter: a charter gap, not a crossing.`;
+  } else {
+    const actor = `${ROLE_WORDS[person.role].article} ${ROLE_WORDS[person.role].one} (${displayName(pc, person)})`;
+    if (via === 'charter') {
+      sentence = `${happened} by ${actor}, who decides ${decided} in the ${team.name} charter.`;
+    } else if (via === 'delegation' && delegation) {
+      sentence = `${happened} by ${actor}, who decides ${decided} in the ${team.name} charter by delegation until ${delegation.until} (${delegation.reason.replace(/\.$/, '')}).`;
+    } else if (via === 'incident') {
+      sentence = `${happened} by ${actor}, the commander of the active incident on ${component ?? 'this component'}, who decides triage during the incident.`;
+    } else {
+      const owner = rights.decider ? describeHolder(pc, rights.decider) : 'nobody (the charter names no decider)';
+      const delegated =
+        delegations.length > 0
+          ? `; until ${delegations[0]!.until} it is delegated to ${joinWords(delegateHolders.map((h) => shortHolder(pc, h)))}`
+          : '';
+      const consultedNames = rights.consulted.map((h) => shortHolder(pc, h));
+      const consulted =
+        consultedNames.length > 0
+          ? `; ${joinWords(consultedNames)} ${consultedNames.length > 1 ? 'are' : 'is'} consulted`
+          : '';
+      sentence = `${happened} by ${actor}. In the ${team.name} charter, ${decided} ${isAre(decided)} decided by ${owner}${delegated}${consulted}.`;
+    }
+  }
+
+  return {
+    eventId: event.id,
+    itemKey: it.key ?? event.itemKey,
+    occurredAt: event.occurredAt,
+    domain: domain.id,
+    rule: decision.rule,
+    team: { id: team.id, name: team.name },
+    actor: {
+      personId: person?.id ?? null,
+      identity: event.actorIdentity,
+      name: person?.name ?? null,
+      role: person?.role ?? null,
+    },
+    standing,
+    via,
+    owners,
+    direction,
+    crossing,
+    charterGap: standing === 'unknown',
+    sentence,
+  };
+};
