@@ -7,6 +7,7 @@ import { DEFAULT_DOMAINS } from './charter.catalog.js';
 import { decisionOf, foldLabels, type Decision } from './decision.rules.js';
 import { identityKey, toUtcIso, type EventInput, type LoggedEvent } from './event.js';
 import { arbitraryEventSet } from './event.arbitrary.test-helper.js';
+import { loggedEvent } from './event.test-helper.js';
 import { applyEvent, type ItemState } from './item.projection.js';
 import { DEMO_CAST, buildDemoCharter } from './demo/demo.charter.js';
 import { generateDemoEvents } from './demo/demo.events.js';
@@ -45,27 +46,14 @@ const person = (id: string) => charter.people.find((p) => p.id === id)!;
 let seq = 0;
 const event = (over: Partial<LoggedEvent>): LoggedEvent => {
   seq += 1;
-  return {
+  return loggedEvent({
     id: `e${seq}`,
-    source: 'jira',
     sourceEventId: `x/${seq}`,
     occurredAt: '2026-05-20T10:00:00.000Z',
     receivedAt: '2026-05-20T10:00:01.000Z',
-    actorIdentity: null,
-    actorPersonId: null,
     itemKey: 'PAY-231',
-    item: null,
-    kind: 'field_changed',
-    field: null,
-    from: null,
-    to: null,
-    text: null,
-    target: null,
-    data: null,
-    payload: undefined,
-    payloadRef: null,
     ...over,
-  };
+  });
 };
 
 /** An event by a charter person, with the Jira identity the demo gives them. */

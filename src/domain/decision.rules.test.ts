@@ -10,28 +10,16 @@ import {
   type DecisionItem,
 } from './decision.rules.js';
 import type { LoggedEvent } from './event.js';
+import { loggedEvent } from './event.test-helper.js';
 
-const event = (over: Partial<LoggedEvent>): LoggedEvent => ({
-  id: 'e1',
-  source: 'jira',
-  sourceEventId: 'PAY-1/1',
-  occurredAt: '2026-05-01T10:00:00.000Z',
-  receivedAt: '2026-05-01T10:00:01.000Z',
-  actorIdentity: 'jira:acc-priya',
-  actorPersonId: 'priya.raman',
-  itemKey: 'PAY-1',
-  item: null,
-  kind: 'field_changed',
-  field: null,
-  from: null,
-  to: null,
-  text: null,
-  target: null,
-  data: null,
-  payload: undefined,
-  payloadRef: null,
-  ...over,
-});
+const event = (over: Partial<LoggedEvent>): LoggedEvent =>
+  loggedEvent({
+    sourceEventId: 'PAY-1/1',
+    actorIdentity: 'jira:acc-priya',
+    actorPersonId: 'priya.raman',
+    itemKey: 'PAY-1',
+    ...over,
+  });
 
 const bug: DecisionItem = { kind: 'bug', title: 'Checkout total fails on Safari', team: 'payments' };
 const field = (f: LoggedEvent['field'], to: string | null, from: string | null = null) =>
