@@ -21,7 +21,7 @@ if (mode === 'load') {
   const ctx = await context(path!);
   const started = process.hrtime.bigint();
   // The demo averages about 9 events per item.
-  await loadDemo(ctx, { items: Math.ceil(Number(size) / 9), seed: 11, now: NOW });
+  await loadDemo(ctx, { items: Math.ceil(Number(size) / 9), seed: 42, now: NOW });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const events = await countEvents(ctx.database);
   await ctx.database.close();

@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   api: async () => (await import('./api.bench.js')).run(),
   webhooks: async () => (await import('./webhooks.bench.js')).run(),
   backfill: async () => (await import('./backfill.bench.js')).run(),
+  boundaries: async () => (await import('./boundaries.bench.js')).run(),
   web: async () => {
     const { startBenchServer, BENCH_LOGIN, BENCH_ITEMS } = await import('./api.bench.js');
     const { run } = await import('./web.bench.js');

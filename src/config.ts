@@ -48,6 +48,8 @@ export const SECRET_NAMES = [
   'LANES_LINEAR_WEBHOOK_SECRET',
   'LANES_LINEAR_API_KEY',
   'LANES_LINEAR_API_URL',
+  'LANES_SLACK_BOT_TOKEN',
+  'LANES_SLACK_API_URL',
 ] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;

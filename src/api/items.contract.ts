@@ -44,6 +44,7 @@ export const itemSchema = z.object({
   mergedAt: z.string().nullable(),
   deployedAt: z.string().nullable(),
   verifiedAt: z.string().nullable(),
+  labels: z.array(z.string()).describe('Labels as the source set them.'),
 });
 export type ItemDto = z.infer<typeof itemSchema>;
 

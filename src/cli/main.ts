@@ -4,7 +4,9 @@ import { registerAccessCommands } from './access.commands.js';
 import { registerCharterCommands } from './charter.commands.js';
 import { registerConnectorCommands } from './connector.commands.js';
 import { registerDemoCommand } from './demo.command.js';
+import { registerNudgeCommands } from './nudge.commands.js';
 import { EXIT, processIo, type CliIo } from './io.js';
+import { registerReportCommands } from './report.commands.js';
 import { registerServeCommands } from './serve.command.js';
 
 export const buildProgram = (io: CliIo): Command => {
@@ -18,6 +20,8 @@ export const buildProgram = (io: CliIo): Command => {
   registerServeCommands(program, io);
   registerAccessCommands(program, io);
   registerConnectorCommands(program, io);
+  registerNudgeCommands(program, io);
+  registerReportCommands(program, io);
   return program;
 };
 

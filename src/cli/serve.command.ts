@@ -10,6 +10,7 @@ import { formatIssues, loadCharterFile } from '../services/charter.service.js';
 import { addUser, countUsers } from '../services/access.service.js';
 import { loadDemo } from '../services/demo.service.js';
 import { rebuildProjection } from '../services/events.service.js';
+import { recomputeBoundariesIfStale } from '../services/boundaries.service.js';
 import { activeWebhookProviders, createWebhookIntake } from '../services/webhooks.service.js';
 import { countItems } from '../store/item.repository.js';
 import { createServer } from '../server/server.js';
@@ -73,6 +74,12 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
             `Loaded ${result.items} items and ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`,
           );
         }
+        // Judgements made under another charter (or none yet) are redone before the server answers.
+        const recomputed = await recomputeBoundariesIfStale(deps);
+        if (recomputed)
+          io.err(
+            `Held ${recomputed.events} events against the charter: ${recomputed.decisions} decisions, ${recomputed.crossings} crossings (${(recomputed.ms / 1000).toFixed(1)} s)`,
+          );
       } catch (error) {
         await deps.close();
         throw error;
@@ -95,6 +102,10 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
           const { loaded, issues } = await loadCharterFile(config.charterPath, deps.clock());
           if (!loaded) throw new AppError('LANES_CHARTER_INVALID', formatIssues(issues), { issues });
           deps.setCharter(loaded);
+          // A changed charter changes every judgement: redo them in the background; reports say when they are stale.
+          recomputeBoundariesIfStale(deps).catch((error: unknown) =>
+            deps.logger.error({ err: error }, 'recomputing boundaries after a charter reload failed'),
+          );
           return { issues: issues.length };
         },
       });

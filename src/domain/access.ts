@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS = [
   'token.create',
   'token.revoke',
   'charter.reload',
+  'boundaries.recompute',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -502,3 +502,17 @@ export const holdAgainstCharter = (
     sentence,
   };
 };
+
+/** The charter person who acted in an event (by the person id resolved at ingest, else by identity); null for bots and strangers. */
+export const charterActorOf = (charter: Charter, event: LoggedEvent): Person | null => {
+  const pc = prepare(charter);
+  return isBot(pc, event.actorIdentity, undefined) ? null : actorPerson(pc, event);
+};
+
+/** True for bot accounts: GitHub `[bot]` logins, `bot:` identities and the charter's connector `bots`. */
+export const isBotIdentity = (charter: Charter, identity: string | null): boolean =>
+  isBot(prepare(charter), identity, undefined);
+
+/** The charter person an assignee value names: a person id, or an identity in the event's source. */
+export const charterPersonNamed = (charter: Charter, value: string, source: string): Person | null =>
+  personNamed(prepare(charter), value, source);

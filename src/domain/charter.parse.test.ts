@@ -316,6 +316,36 @@ describe('parseCharter', () => {
       expect(parse(text).issues).toEqual([]);
     });
 
+    it('checks decision rules: an unknown domain with a suggestion, a twice-used id, an unknown default', () => {
+      const rules = [
+        'decision_rules:',
+        '  rules:',
+        '    - id: release-train',
+        '      domain: eng.bug-triag',
+        '      when: { change: [field_changed], field: [milestone], item_kind: [feature] }',
+        '    - id: release-train',
+        '      domain: eng.bug-triage',
+        '      when: { field: [sprint] }',
+        '  disable: [feature-priority, no-such-rule]',
+        '',
+      ].join('\n');
+      const { issues, charter } = parse(`${BASE}${rules}`);
+      expect(issues.map((i) => [i.code, i.path, i.suggestion ?? null])).toEqual([
+        ['LANES_CHARTER_UNKNOWN_DOMAIN', 'decision_rules.rules[0].domain', 'eng.bug-triage'],
+        ['LANES_CHARTER_DUPLICATE_ID', 'decision_rules.rules[1].id', null],
+        ['LANES_CHARTER_SCHEMA', 'decision_rules.disable[1]', null],
+      ]);
+      expect(at(issues[0]!)).toBe(positionOf(`${BASE}${rules}`, 'eng.bug-triag\n'));
+      expect(charter).toBeUndefined();
+      const valid = rules
+        .replace('eng.bug-triag\n', 'eng.bug-triage\n')
+        .replace('    - id: release-train\n      domain: eng.bug-triage\n      when: { field: [sprint] }\n', '')
+        .replace(', no-such-rule', '');
+      const ok = parse(`${BASE}${valid}`);
+      expect(ok.issues).toEqual([]);
+      expect(ok.charter?.decision_rules?.rules.map((r) => r.id)).toEqual(['release-train']);
+    });
+
     it('rejects an unknown workspace timezone', () => {
       const text = edit('  name: Acme\n', '  name: Acme\n  timezone: Mars/Olympus\n');
       expect(only(text, 'LANES_CHARTER_SCHEMA').path).toBe('workspace.timezone');

@@ -223,6 +223,7 @@ const salvageParts = (raw: Record<string, Json>): CharterParts => {
       : [];
   const groups = charterSchema.shape.groups.safeParse(raw['groups']);
   const connectors = charterSchema.shape.connectors.safeParse(raw['connectors']);
+  const decisionRules = charterSchema.shape.decision_rules.safeParse(raw['decision_rules']);
   const workspace = raw['workspace'];
   const timezone = isRecord(workspace) && typeof workspace['timezone'] === 'string' ? workspace['timezone'] : 'UTC';
   return {
@@ -233,6 +234,7 @@ const salvageParts = (raw: Record<string, Json>): CharterParts => {
     domains: valid(raw['domains'], domainSchema),
     delegations: valid(raw['delegations'], delegationSchema),
     connectors: connectors.success ? connectors.data : undefined,
+    decisionRules: decisionRules.success ? decisionRules.data : undefined,
     declared: {
       people: ids(raw['people']),
       teams: ids(raw['teams']),

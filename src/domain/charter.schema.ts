@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectorsSchema } from './connector.mapping.js';
+import { decisionRulesSectionSchema } from './decision.rules.js';
 
 /**
  * The shape of `lanes.yaml`, the team charter of decision rights (PRODUCT.md C1).
@@ -89,6 +90,30 @@ export const domainSchema = raciSchema
   })
   .describe('A decision domain. Ids from the default catalog override its defaults; new ids add domains.');
 
+/**
+ * Boundary nudges of one team (PRODUCT.md C3): a short, kind note naming the
+ * owner per charter when someone decides outside their lane. Off unless the
+ * team turns them on; `dry-run` (the default mode) only records what would
+ * have been sent.
+ */
+export const nudgeSettingsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe('Turn nudges on for this team (off by default).'),
+    mode: z
+      .enum(['dry-run', 'send'])
+      .default('dry-run')
+      .describe('dry-run records what would be sent without sending; send posts it.'),
+    channel: z
+      .enum(['source', 'slack'])
+      .default('source')
+      .describe('source: a comment on the GitHub issue or Jira issue; slack: a message in `slack_channel`.'),
+    slack_channel: z.string().min(1).max(100).optional().describe('Slack channel id for channel: slack.'),
+    daily_cap: z.number().int().min(1).max(100).default(5).describe('At most this many nudges per team per day.'),
+    domains: z.array(z.string().min(1)).optional().describe('Only these decision domains (default: every domain).'),
+  })
+  .describe('Boundary nudges for this team.');
+export type NudgeSettings = z.output<typeof nudgeSettingsSchema>;
+
 export const teamSchema = z.strictObject({
   id,
   name: z.string().min(1).max(120),
@@ -102,6 +127,7 @@ export const teamSchema = z.strictObject({
     .record(z.string(), raciSchema)
     .optional()
     .describe('Per-team overrides of the decision catalog, keyed by domain id.'),
+  nudges: nudgeSettingsSchema.optional(),
 });
 
 export const delegationSchema = z.strictObject({
@@ -139,6 +165,9 @@ export const charterSchema = z
       .record(z.string(), responseTargetSchema)
       .optional()
       .describe('Stakeholder response targets per severity (e.g. critical, high, medium, low).'),
+    decision_rules: decisionRulesSectionSchema
+      .optional()
+      .describe('Which change events are which decisions: extra rules (tried first) and defaults turned off.'),
     connectors: connectorsSchema
       .optional()
       .describe('Connector mappings: repositories, projects and teams to Lanes teams; labels, fields and states.'),

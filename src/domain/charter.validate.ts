@@ -1,5 +1,6 @@
 import { DEFAULT_DOMAINS } from './charter.catalog.js';
 import { connectorReferenceProblems, type ConnectorsMapping } from './connector.mapping.js';
+import { decisionRuleProblems, type DecisionRulesSection } from './decision.rules.js';
 import {
   BUILTIN_GROUPS,
   type Charter,
@@ -171,14 +172,25 @@ export const isValidTimeZone = (timeZone: string): boolean => {
   }
 };
 
+// Building an Intl.DateTimeFormat costs tens of microseconds; a recompute asks for dates a million times.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const dateFormatOf = (timeZone: string): Intl.DateTimeFormat => {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: isValidTimeZone(timeZone) ? timeZone : 'UTC',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    if (dateFormats.size < 1000) dateFormats.set(timeZone, format);
+  }
+  return format;
+};
+
 /** The calendar date (YYYY-MM-DD) of `now` in `timeZone` (UTC when the zone is unknown). */
 export const localDate = (now: Date, timeZone: string): string => {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: isValidTimeZone(timeZone) ? timeZone : 'UTC',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).formatToParts(now);
+  const parts = dateFormatOf(timeZone).formatToParts(now);
   const part = (type: string): string => parts.find((p) => p.type === type)?.value ?? '';
   return `${part('year')}-${part('month')}-${part('day')}`;
 };
@@ -260,6 +272,7 @@ export interface CharterParts {
   domains: Indexed<DomainEntry>[];
   delegations: Indexed<Delegation>[];
   connectors?: ConnectorsMapping | undefined;
+  decisionRules?: DecisionRulesSection | undefined;
   declared: { people: string[]; teams: string[]; domains: string[]; groups: string[] };
 }
 
@@ -275,6 +288,7 @@ export const partsOfCharter = (charter: Charter): CharterParts => ({
   domains: indexed(charter.domains),
   delegations: indexed(charter.delegations),
   connectors: charter.connectors,
+  decisionRules: charter.decision_rules,
   declared: {
     people: charter.people.map((p) => p.id),
     teams: charter.teams.map((t) => t.id),
@@ -602,6 +616,28 @@ export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] =
         undefined,
         suggestion ? { suggestion } : {},
       );
+    }
+  }
+
+  // Decision rules name domains that exist and default rules that exist.
+  if (parts.decisionRules) {
+    for (const problem of decisionRuleProblems(parts.decisionRules, domainIds)) {
+      const path = ['decision_rules', ...problem.path];
+      if (problem.path[problem.path.length - 1] === 'domain') {
+        const value = problem.message.replace(/^unknown decision domain "(.*)"$/, '$1');
+        const suggestion = suggestClosest(value, domainIds);
+        add(
+          'LANES_CHARTER_UNKNOWN_DOMAIN',
+          path,
+          `${problem.message}.${didYouMean(suggestion)}`,
+          undefined,
+          suggestion ? { suggestion } : {},
+        );
+      } else if (problem.path[problem.path.length - 1] === 'id') {
+        add('LANES_CHARTER_DUPLICATE_ID', path, `${problem.message}.`);
+      } else {
+        add('LANES_CHARTER_SCHEMA', path, `${problem.message}.`, 'turn off only default rules, by their id');
+      }
     }
   }
 

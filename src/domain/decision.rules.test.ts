@@ -58,6 +58,11 @@ describe('decisionOf', () => {
     // Dropping one's own item is no decision either; unassigning someone else is.
     expect(decisionOf(field('assignee', null, 'priya.raman'), bug)).toBeNull();
     expect(decisionOf(field('assignee', null, 'mei.chen'), bug)?.domain).toBe('eng.assignment');
+    // Taking an item from someone else reassigns it.
+    expect(
+      decisionOf(event({ field: 'assignee', from: 'mei.chen', to: 'priya.raman', actorPersonId: 'priya.raman' }), bug)
+        ?.domain,
+    ).toBe('eng.assignment');
   });
 
   it('maps estimates, and milestones and sprints of bugs', () => {

@@ -397,9 +397,14 @@ export const isActor = (event: Pick<LoggedEvent, 'actorPersonId' | 'actorIdentit
   return event.actorIdentity !== null && (identityId(event.actorIdentity) === v || event.actorIdentity === v);
 };
 
-/** True when an assignee change is the actor taking or dropping the item themself. */
+/**
+ * True when an assignee change is the actor taking an unassigned item, or
+ * dropping their own. Taking an item from someone else reassigns it: a decision.
+ */
 const isSelfAssignment = (event: LoggedEvent): boolean =>
-  event.to !== null ? isActor(event, event.to) : event.from !== null && isActor(event, event.from);
+  event.to !== null
+    ? isActor(event, event.to) && (event.from === null || isActor(event, event.from))
+    : event.from !== null && isActor(event, event.from);
 
 const labelsOf = (item: DecisionItem | null | undefined): Set<string> => {
   const out = new Set<string>();

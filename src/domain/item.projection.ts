@@ -33,6 +33,8 @@ export interface ItemState {
   verifiedAt: string | null;
   /** Order key of the last event folded in; later events may be applied incrementally. */
   lastOrderKey: string;
+  /** Labels as the source set them, in the order they were added. */
+  labels: string[];
 }
 
 const SNAPSHOT_FIELDS = [
@@ -72,6 +74,7 @@ const emptyItem = (key: string, at: string): ItemState => ({
   deployedAt: null,
   verifiedAt: null,
   lastOrderKey: '',
+  labels: [],
 });
 
 const setState = (item: ItemState, next: string, at: string): void => {
@@ -99,6 +102,12 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
 
   if (event.kind === 'created') {
     item.createdAt = at;
+    // Jira and the file importer carry the labels an item was created with.
+    const initial = event.data?.['labels'];
+    if (Array.isArray(initial)) {
+      const labels = initial.filter((l): l is string => typeof l === 'string' && !item.labels.includes(l));
+      if (labels.length > 0) item.labels = [...item.labels, ...labels];
+    }
     item.reporter = event.actorPersonId ?? event.actorIdentity ?? item.reporter;
     if (snapshot?.kind) item.kind = snapshot.kind;
     for (const f of SNAPSHOT_FIELDS) {
@@ -148,6 +157,13 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
     }
     case 'commented':
       item.commentCount += 1;
+      break;
+    case 'label_added':
+      if (event.target !== null && !item.labels.includes(event.target)) item.labels = [...item.labels, event.target];
+      break;
+    case 'label_removed':
+      if (event.target !== null && item.labels.includes(event.target))
+        item.labels = item.labels.filter((l) => l !== event.target);
       break;
     case 'reopened':
       setState(item, event.to ?? 'reopened', at);

@@ -29,6 +29,7 @@ export const presentItem = (i: ItemState): ItemDto => ({
   mergedAt: i.mergedAt,
   deployedAt: i.deployedAt,
   verifiedAt: i.verifiedAt,
+  labels: i.labels,
 });
 
 export const presentItemSummary = (i: ItemSummary): ItemSummaryDto => ({

@@ -1,3 +1,4 @@
+import { boundaryRoutes } from './routes/boundaries.routes.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -108,6 +109,7 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
     ...itemRoutes(ctx),
     ...workspaceRoutes(ctx, options),
     ...sourceRoutes(ctx, options.webhooks?.active ?? []),
+    ...boundaryRoutes(ctx),
   ];
   if (options.webhooks) registerWebhookRoutes(app, options.webhooks.intake, options.webhooks.bodyLimit);
   let openApi: Record<string, unknown> | undefined;

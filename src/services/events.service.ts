@@ -20,6 +20,7 @@ import {
   type SourceBump,
 } from '../store/event.repository.js';
 import { bumpUnmapped } from '../store/connector.repository.js';
+import { evaluateAppended } from './boundaries.service.js';
 import type { ServiceContext } from './context.js';
 
 /** Events by item key, keeping their order; events without an item are left out. */
@@ -48,13 +49,24 @@ export interface AppendResult {
   itemsReplayed: number;
 }
 
+/**
+ * PostgreSQL text cannot hold U+0000 (real Jira data carries it, e.g. at the end
+ * of a summary); it becomes U+FFFD in columns of its own on both engines, so
+ * both store the same thing. JSON columns keep it escaped.
+ */
+const withoutNul = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+const nullableWithoutNul = (text: string | null): string | null => (text === null ? null : withoutNul(text));
+
 /** Turns a validated input into a log entry: normalised time, resolved actor, team from component. */
 export const toLoggedEvent = (input: EventInput, index: CharterIndex, id: string, receivedAt: string): LoggedEvent => {
-  const actorIdentity = input.actor ? identityKey(input.actor) : null;
+  const actorIdentity = input.actor ? withoutNul(identityKey(input.actor)) : null;
   let snapshot: LoggedEvent['item'] = null;
   if (input.item) {
     const { key: _key, ...rest } = input.item;
     snapshot = rest;
+    for (const [field, value] of Object.entries(snapshot)) {
+      if (typeof value === 'string' && value.includes('\u0000')) snapshot = { ...snapshot, [field]: withoutNul(value) };
+    }
     if (!snapshot.team && snapshot.component) {
       const team = index.teamByComponent.get(snapshot.component);
       if (team) snapshot = { ...snapshot, team };
@@ -72,10 +84,10 @@ export const toLoggedEvent = (input: EventInput, index: CharterIndex, id: string
     item: snapshot,
     kind: input.change.kind,
     field: input.change.field ?? null,
-    from: input.change.from ?? null,
-    to: input.change.to === undefined ? null : input.change.to,
-    text: input.change.text ?? null,
-    target: input.change.target ?? null,
+    from: nullableWithoutNul(input.change.from ?? null),
+    to: nullableWithoutNul(input.change.to ?? null),
+    text: nullableWithoutNul(input.change.text ?? null),
+    target: nullableWithoutNul(input.change.target ?? null),
     data: input.change.data ?? null,
     payload: input.payload,
     payloadRef: input.payloadRef ?? null,
@@ -125,11 +137,14 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
       for (const e of fresh) folded = applyEvent(folded, e);
       next.push(folded!);
     }
+    let replayed = new Map<string, LoggedEvent[]>();
     if (replayKeys.length > 0) {
-      const history = await getEventsOfItems(tx, replayKeys);
-      for (const events of groupByItem(history).values()) next.push(projectItem(events)!);
+      replayed = groupByItem(await getEventsOfItems(tx, replayKeys));
+      for (const events of replayed.values()) next.push(projectItem(events)!);
     }
     await upsertItems(tx, next);
+    // The boundary monitor judges the new events in the same transaction, so its figures never lag the log.
+    await evaluateAppended(ctx, tx, { before: current, stored, replayed });
     await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
 
     return {

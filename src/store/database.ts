@@ -9,6 +9,8 @@ import * as m0002 from './migrations/0002-access.js';
 import * as m0003 from './migrations/0003-item-count-index.js';
 import * as m0004 from './migrations/0004-item-team-filter-indexes.js';
 import * as m0005 from './migrations/0005-connectors.js';
+import * as m0006 from './migrations/0006-boundaries.js';
+import * as m0007 from './migrations/0007-nudges.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -34,6 +36,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-item-count-index': m0003,
   '0004-item-team-filter-indexes': m0004,
   '0005-connectors': m0005,
+  '0006-boundaries': m0006,
+  '0007-nudges': m0007,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

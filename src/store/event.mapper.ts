@@ -49,6 +49,12 @@ export const rowToEvent = (r: EventTable): LoggedEvent => ({
   payloadRef: r.payload_ref,
 });
 
+const parseLabels = (text: string | null | undefined): string[] => {
+  if (!text || text === '[]') return [];
+  const parsed: unknown = JSON.parse(text);
+  return Array.isArray(parsed) ? parsed.filter((l): l is string => typeof l === 'string') : [];
+};
+
 export const itemToRow = (i: ItemState): ItemTable => ({
   key: i.key,
   kind: i.kind,
@@ -75,6 +81,7 @@ export const itemToRow = (i: ItemState): ItemTable => ({
   deployed_at: i.deployedAt,
   verified_at: i.verifiedAt,
   last_order_key: i.lastOrderKey,
+  labels: JSON.stringify(i.labels),
 });
 
 export const rowToItem = (r: ItemTable): ItemState => ({
@@ -103,6 +110,7 @@ export const rowToItem = (r: ItemTable): ItemState => ({
   deployedAt: r.deployed_at,
   verifiedAt: r.verified_at,
   lastOrderKey: r.last_order_key,
+  labels: parseLabels(r.labels),
 });
 
 export const EVENT_COLUMNS = [
@@ -152,4 +160,5 @@ export const ITEM_COLUMNS = [
   'deployed_at',
   'verified_at',
   'last_order_key',
+  'labels',
 ] as const satisfies readonly (keyof ItemTable)[];

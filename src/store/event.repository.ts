@@ -17,7 +17,7 @@ export const withTransaction = <T>(database: Database, fn: (tx: Tx) => Promise<T
   database.db.transaction().execute((trx) => fn({ engine: database.engine, trx, sqlite: database.sqlite }));
 
 const CHUNK = 500;
-const chunks = <T>(list: readonly T[], size = CHUNK): T[][] => {
+export const chunks = <T>(list: readonly T[], size = CHUNK): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
@@ -25,7 +25,7 @@ const chunks = <T>(list: readonly T[], size = CHUNK): T[][] => {
 
 // Prepared statements are cached per SQLite connection.
 const statementCache = new WeakMap<SqliteDatabase.Database, Map<string, SqliteDatabase.Statement>>();
-const prepared = (db: SqliteDatabase.Database, text: string): SqliteDatabase.Statement => {
+export const prepared = (db: SqliteDatabase.Database, text: string): SqliteDatabase.Statement => {
   let cache = statementCache.get(db);
   if (!cache) statementCache.set(db, (cache = new Map()));
   let statement = cache.get(text);

@@ -48,6 +48,8 @@ export interface ItemTable {
   deployed_at: string | null;
   verified_at: string | null;
   last_order_key: string;
+  /** JSON array of the item's labels. */
+  labels: string;
 }
 
 export interface SourceStateTable {
@@ -148,7 +150,90 @@ export interface UnmappedValueTable {
   last_seen_at: string;
 }
 
+/** One decision held against the charter (boundary monitor). */
+export interface BoundaryDecisionTable {
+  event_id: string;
+  item_key: string | null;
+  occurred_at: string;
+  /** Monday of the ISO week (UTC), YYYY-MM-DD. */
+  week: string;
+  team: string;
+  domain: string;
+  rule: string;
+  /** The actor's role; `bot` for bots, `unknown` for people the charter does not name. */
+  actor_role: string;
+  standing: string;
+  via: string | null;
+  direction: string;
+  crossing: number;
+  sentence: string;
+  /** JSON of the owners per charter (`BoundaryOwners`). */
+  owners: string;
+}
+
+/** Weekly counts of decisions; never per person. */
+export interface BoundaryWeekTable {
+  team: string;
+  week: string;
+  domain: string;
+  actor_role: string;
+  standing: string;
+  direction: string;
+  decisions: number;
+}
+
+/** A status ping or relay (or, later, a portal lookup), for the middleman load. */
+export interface MiddlemanSignalTable {
+  event_id: string;
+  item_key: string | null;
+  occurred_at: string;
+  week: string;
+  team: string;
+  /** The product manager who carries the load; empty when the team names none. */
+  person_id: string;
+  /** ping | relay | portal_lookup */
+  kind: string;
+}
+
+export interface MiddlemanWeekTable {
+  team: string;
+  week: string;
+  person_id: string;
+  kind: string;
+  signals: number;
+}
+
+/** One crossing considered for a boundary nudge, and what became of it. */
+export interface BoundaryNudgeTable {
+  id: string;
+  team: string;
+  item_key: string | null;
+  domain: string;
+  /** The `boundary_decision` (event id) nudged about; each is considered once. */
+  decision_event_id: string;
+  /** github | jira | slack, or source | slack when no target could be found. */
+  channel: string;
+  /** The item's URL (or `github:owner/repo#1`, `jira:KEY-1`) or `slack:<channel>`. */
+  target: string | null;
+  /** dry-run | send */
+  mode: string;
+  /** sending | sent | dry_run | failed | skipped */
+  status: string;
+  /** Why it was skipped (not_enabled, domain_filtered, already_nudged, daily_cap, ...). */
+  reason: string | null;
+  /** The text sent, or that would have been sent. */
+  body: string | null;
+  created_at: string;
+  sent_at: string | null;
+  error: string | null;
+}
+
 export interface DB {
+  boundary_decision: BoundaryDecisionTable;
+  boundary_nudge: BoundaryNudgeTable;
+  boundary_week: BoundaryWeekTable;
+  middleman_signal: MiddlemanSignalTable;
+  middleman_week: MiddlemanWeekTable;
   webhook_delivery: WebhookDeliveryTable;
   sync_checkpoint: SyncCheckpointTable;
   http_etag: HttpEtagTable;

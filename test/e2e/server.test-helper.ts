@@ -9,6 +9,7 @@ import { buildDemoCharter } from '../../src/domain/demo/demo.charter.js';
 import { addUser } from '../../src/services/access.service.js';
 import type { ServiceContext } from '../../src/services/context.js';
 import { loadDemo } from '../../src/services/demo.service.js';
+import { recomputeBoundariesIfStale } from '../../src/services/boundaries.service.js';
 import { appendEvents } from '../../src/services/events.service.js';
 import { createWebhookIntake } from '../../src/services/webhooks.service.js';
 import { createServer } from '../../src/server/server.js';
@@ -76,6 +77,8 @@ export const startTestServer = async (options: { items?: number } = {}): Promise
       change: { kind: 'created' },
     },
   ]);
+  // As `lanes serve` does at start: the judgements are marked as made under this charter.
+  await recomputeBoundariesIfStale(ctx);
   const admin = { email: 'admin@acme.example', password: 'admin-password-e2e' };
   const stakeholder = { email: 'stakeholder@acme.example', password: 'stakeholder-password-e2e' };
   await addUser(ctx, { kind: 'cli' }, { ...admin, name: 'Ada Admin', role: 'admin' });

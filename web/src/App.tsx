@@ -24,6 +24,7 @@ const ItemPage = lazy(() => import('./pages/item.page').then((m) => ({ default: 
 const UsersPage = lazy(() => import('./pages/users.page').then((m) => ({ default: m.UsersPage })));
 const AuditPage = lazy(() => import('./pages/audit.page').then((m) => ({ default: m.AuditPage })));
 const SourcesPage = lazy(() => import('./pages/sources.page').then((m) => ({ default: m.SourcesPage })));
+const BoundariesPage = lazy(() => import('./pages/boundaries.page').then((m) => ({ default: m.BoundariesPage })));
 const TokensPage = lazy(() => import('./pages/tokens.page').then((m) => ({ default: m.TokensPage })));
 
 type Boot =
@@ -113,6 +114,7 @@ export const App = () => {
           <Route path="items" element={<ItemsPage />} />
           <Route path="items/:key" element={<ItemPage />} />
           <Route path="sources" element={<SourcesPage />} />
+          <Route path="boundaries" element={<BoundariesPage />} />
           <Route path="admin/users" element={<AdminOnly page={<UsersPage />} />} />
           <Route path="admin/audit" element={<AdminOnly page={<AuditPage />} />} />
           <Route path="admin/tokens" element={<AdminOnly page={<TokensPage />} />} />
@@ -157,6 +159,7 @@ const NAV: readonly { to: string; label: string; end: boolean; members?: true }[
   { to: '/', label: 'Overview', end: true },
   { to: '/decisions', label: 'Decision rights', end: false },
   { to: '/items', label: 'Items', end: false },
+  { to: '/boundaries', label: 'Boundaries', end: false, members: true },
   { to: '/sources', label: 'Sources', end: false, members: true },
 ];
 

@@ -7,6 +7,17 @@ import type {
   ItemSummaryDto,
 } from '../../src/api/items.contract.js';
 import type { SourceView } from '../../src/api/sources.contract.js';
+import type {
+  BoundaryReport,
+  CrossingExample,
+  DirectionCounts,
+  DomainReport,
+  MiddlemanReport,
+  MiddlemanTeam,
+  MiddlemanWeek,
+  TeamBoundaryReport,
+  WeekReport,
+} from '../../src/api/boundaries.contract.js';
 
 /**
  * The web app's view of the HTTP contract and its one fetch wrapper. Types come
@@ -15,6 +26,17 @@ import type { SourceView } from '../../src/api/sources.contract.js';
  */
 
 export type { EventDto, ItemDetail, ItemDto, ItemPage, ItemSummaryDto, SourceView };
+export type {
+  BoundaryReport,
+  CrossingExample,
+  DirectionCounts,
+  DomainReport,
+  MiddlemanReport,
+  MiddlemanTeam,
+  MiddlemanWeek,
+  TeamBoundaryReport,
+  WeekReport,
+};
 
 export type Stage = ItemDto['stage'];
 export type ItemKind = ItemDto['kind'];
@@ -122,6 +144,12 @@ export interface ApiToken {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+}
+
+/** The query of `GET /api/v1/boundaries` and `GET /api/v1/middleman`: a team id, and `90d` or a date. */
+export interface BoundaryQuery {
+  team?: string;
+  since?: string;
 }
 
 export interface ItemFilters {
@@ -265,6 +293,11 @@ export const api = {
   item: (key: string, signal?: AbortSignal) => request<ItemDetail>('GET', `/api/v1/items/${enc(key)}`, { signal }),
 
   sources: (signal?: AbortSignal) => request<{ sources: SourceView[] }>('GET', '/api/v1/sources', { signal }),
+
+  boundaries: (query: BoundaryQuery, signal?: AbortSignal) =>
+    request<BoundaryReport>('GET', '/api/v1/boundaries', { query: { ...query }, signal }),
+  middleman: (query: BoundaryQuery, signal?: AbortSignal) =>
+    request<MiddlemanReport>('GET', '/api/v1/middleman', { query: { ...query }, signal }),
 
   users: (signal?: AbortSignal) => request<{ users: UserRow[] }>('GET', '/api/v1/users', { signal }),
   audit: (signal?: AbortSignal) => request<{ entries: AuditEntry[] }>('GET', '/api/v1/audit', { signal }),
