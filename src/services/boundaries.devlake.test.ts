@@ -334,11 +334,7 @@ describe.each(engines)('boundary monitor over the DevLake GitHub and Jira data o
     // of EE-5 from Technical-Debt to Task. (Rankin taking EE-25 over from Dingding Zhang, history 11074, is one:
     // he reassigned someone else's item.)
     const decided = new Set(rows.map((r) => r.source_event_id));
-    for (const id of [
-      'EE-17/changelog/12135/0',
-      'EE-20/changelog/142717/0',
-      'EE-5/changelog/35323/0',
-    ]) {
+    for (const id of ['EE-17/changelog/12135/0', 'EE-20/changelog/142717/0', 'EE-5/changelog/35323/0']) {
       expect(events.some((e) => e.sourceEventId === id)).toBe(true);
       expect(decided.has(id)).toBe(false);
     }
