@@ -118,9 +118,15 @@ export const run = async (): Promise<void> => {
       .limit(500)
       .execute()
   ).map((r) => r.key);
+  // After the last event in the log, as live events are (earlier ones would replay their item's history).
+  const last = await database.db
+    .selectFrom('event')
+    .select((eb) => eb.fn.max('occurred_at').as('at'))
+    .executeTakeFirstOrThrow();
+  const start = Math.max(BENCH_NOW.getTime(), Date.parse(String(last.at))) + 60_000;
   const inputs = (i: number): EventInput => {
     const key = keys[i % keys.length]!;
-    const at = new Date(BENCH_NOW.getTime() + 60_000 + i * 1000).toISOString();
+    const at = new Date(start + i * 1000).toISOString();
     const base = { source: 'jira', occurredAt: at, actor: { kind: 'jira' as const, id: pm.jira! }, item: { key } };
     return i % 3 === 2
       ? {
@@ -152,6 +158,15 @@ export const run = async (): Promise<void> => {
     const t0 = process.hrtime.bigint();
     await appendEvents(ctx, [input]);
     appends.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  // The same appends with judging off (no charter), to show what judging adds to the whole path.
+  const bare = { ...ctx, charter: () => undefined };
+  const bareAppends: number[] = [];
+  for (let i = 0; i < INCREMENTAL; i++) {
+    const input = inputs(2 * INCREMENTAL + i);
+    const t0 = process.hrtime.bigint();
+    await appendEvents(bare, [input]);
+    bareAppends.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
   // Floor: one raw prepared insert of an event row in its own transaction.
   const insert = sqlite.prepare(
@@ -197,12 +212,12 @@ export const run = async (): Promise<void> => {
       pass: percentile(judging, 99) <= 1,
     }),
     figure({
-      name: `one-event append including judging, p99 (${INCREMENTAL} events)`,
+      name: `one-event append including judging, p50 / p99 (${INCREMENTAL} events)`,
       value: percentile(appends, 99),
       unit: 'ms',
-      floor: floorP99,
-      ratio: floorP99 / percentile(appends, 99),
-      target: 'reported for context: the whole append path of one event',
+      floor: percentile(bareAppends, 99),
+      ratio: percentile(bareAppends, 99) / percentile(appends, 99),
+      target: `context: the whole append path (p50 ${percentile(appends, 50).toFixed(2)} ms); floor = the same append with judging off (p50 ${percentile(bareAppends, 50).toFixed(2)} ms); p99 is SQLite's WAL checkpoints either way`,
       pass: true,
     }),
   );
