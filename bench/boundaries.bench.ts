@@ -96,7 +96,7 @@ export const run = async (): Promise<void> => {
   const recomputeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   figures.push(
     figure({
-      name: `full recompute (${logEvents.toLocaleString('en-US')} events, ${result.decisions.toLocaleString('en-US')} decisions, ${result.middleman.toLocaleString('en-US')} middleman signals)`,
+      name: `full recompute (${logEvents.toLocaleString('en-US')} events of which ${result.eventsRead.toLocaleString('en-US')} read, ${result.decisions.toLocaleString('en-US')} decisions, ${result.middleman.toLocaleString('en-US')} middleman signals)`,
       value: recomputeSeconds,
       unit: 's',
       floor: floorSeconds,

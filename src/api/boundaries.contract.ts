@@ -130,7 +130,11 @@ export const middlemanReportSchema = z.object({
 export type MiddlemanReport = z.infer<typeof middlemanReportSchema>;
 
 export const recomputeResultSchema = z.object({
-  events: z.number().int(),
+  events: z.number().int().describe('Events in the log.'),
+  eventsRead: z
+    .number()
+    .int()
+    .describe('Events the walk read: those that can be or change a decision (PR reviews, SLI samples … cannot).'),
   decisions: z.number().int(),
   crossings: z.number().int(),
   middleman: z.number().int(),

@@ -218,7 +218,7 @@ export const registerReportCommands = (program: Command, io: CliIo): void => {
       try {
         const r = await recomputeBoundaries(deps);
         io.out(
-          `Held ${r.events} events against the charter in ${(r.ms / 1000).toFixed(1)} s: ${r.decisions} decisions, ${r.crossings} crossings, ${r.middleman} middleman signals.`,
+          `Held ${r.events} events against the charter in ${(r.ms / 1000).toFixed(1)} s (${r.eventsRead} could bear on a decision): ${r.decisions} decisions, ${r.crossings} crossings, ${r.middleman} middleman signals.`,
         );
         io.exitCode = EXIT.ok;
       } finally {

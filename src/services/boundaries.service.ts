@@ -21,6 +21,7 @@ import type { ItemState } from '../domain/item.projection.js';
 import {
   applyWeeklyDeltas,
   clearBoundaryRows,
+  countLogEvents,
   decisionRowOf,
   insertBoundaryRows,
   listBoundaryWeeks,
@@ -161,7 +162,8 @@ export const recomputeBoundaries = async (ctx: ServiceContext): Promise<Recomput
     await setMetaInTx(tx, FINGERPRINT_KEY, boundaryFingerprint(charter));
     await setMetaInTx(tx, RECOMPUTED_AT_KEY, ctx.clock().toISOString());
     return {
-      events,
+      events: await countLogEvents(tx),
+      eventsRead: events,
       decisions: collector.decisionCount,
       crossings: collector.crossingCount,
       middleman: collector.signalCount,

@@ -368,6 +368,17 @@ export const countBoundaryDecisions = async (database: Database): Promise<number
     ).n,
   );
 
+/** Events in the log, inside a transaction. */
+export const countLogEvents = async (tx: Tx): Promise<number> =>
+  Number(
+    (
+      await tx.trx
+        .selectFrom('event')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
 /** Writes a meta value inside a transaction. */
 export const setMetaInTx = async (tx: Tx, key: string, value: string): Promise<void> => {
   await tx.trx
