@@ -9,6 +9,8 @@ const BENCHES: Record<string, () => Promise<void>> = {
   webhooks: async () => (await import('./webhooks.bench.js')).run(),
   backfill: async () => (await import('./backfill.bench.js')).run(),
   boundaries: async () => (await import('./boundaries.bench.js')).run(),
+  portal: async () => (await import('./portal.bench.js')).run(),
+  fanout: async () => (await import('./fanout.bench.js')).run(),
   web: async () => {
     const { startBenchServer, BENCH_LOGIN, BENCH_ITEMS } = await import('./api.bench.js');
     const { run } = await import('./web.bench.js');

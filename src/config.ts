@@ -12,6 +12,7 @@ const envSchema = z.object({
   LANES_CHARTER: z.string().min(1).optional(),
   LANES_HOST: z.string().min(1).default('127.0.0.1'),
   LANES_PORT: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT),
+  LANES_PUBLIC_URL: z.url().optional(),
   LANES_BODY_LIMIT: z.coerce
     .number()
     .int()
@@ -50,6 +51,9 @@ export const SECRET_NAMES = [
   'LANES_LINEAR_API_URL',
   'LANES_SLACK_BOT_TOKEN',
   'LANES_SLACK_API_URL',
+  'LANES_SLACK_SIGNING_SECRET',
+  'LANES_SMTP_URL',
+  'LANES_MAIL_FROM',
 ] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;
@@ -116,6 +120,8 @@ export interface Config {
   logLevel: string;
   /** Largest webhook body accepted (GitHub caps its payloads at 25 MB). */
   webhookBodyLimit: number;
+  /** Where people reach this Lanes (share links, e-mails, feeds); http://localhost:<port> by default. */
+  publicUrl: string;
   secrets: Readonly<Secrets>;
 }
 
@@ -139,6 +145,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, cwd: string, overrides: Parti
     bodyLimit: e.LANES_BODY_LIMIT,
     logLevel: e.LANES_LOG_LEVEL,
     webhookBodyLimit: e.LANES_WEBHOOK_BODY_LIMIT,
+    publicUrl: (e.LANES_PUBLIC_URL ?? `http://localhost:${e.LANES_PORT}`).replace(/\/+$/, ''),
     secrets: readSecrets(env, e.LANES_SECRETS_FILE, cwd),
     ...overrides,
   });

@@ -11,6 +11,8 @@ import { addUser, countUsers } from '../services/access.service.js';
 import { loadDemo } from '../services/demo.service.js';
 import { rebuildProjection } from '../services/events.service.js';
 import { recomputeBoundariesIfStale } from '../services/boundaries.service.js';
+import { ensurePortalIndex } from '../services/portal.index.js';
+import { buildNotificationSenders, createNotifier } from '../services/notifications.service.js';
 import { activeWebhookProviders, createWebhookIntake } from '../services/webhooks.service.js';
 import { countItems } from '../store/item.repository.js';
 import { createServer } from '../server/server.js';
@@ -74,6 +76,8 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
             `Loaded ${result.items} items and ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`,
           );
         }
+        const portal = await ensurePortalIndex(deps);
+        if (portal === 'rebuilt') io.err('Built the status portal index from the event log.');
         // Judgements made under another charter (or none yet) are redone before the server answers.
         const recomputed = await recomputeBoundariesIfStale(deps);
         if (recomputed)
@@ -98,14 +102,18 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         bodyLimit: config.bodyLimit,
         version: VERSION,
         webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
+        publicUrl: config.publicUrl,
+        slackSigningSecret: config.secrets.LANES_SLACK_SIGNING_SECRET,
         reloadCharter: async () => {
           const { loaded, issues } = await loadCharterFile(config.charterPath, deps.clock());
           if (!loaded) throw new AppError('LANES_CHARTER_INVALID', formatIssues(issues), { issues });
           deps.setCharter(loaded);
           // A changed charter changes every judgement: redo them in the background; reports say when they are stale.
-          recomputeBoundariesIfStale(deps).catch((error: unknown) =>
-            deps.logger.error({ err: error }, 'recomputing boundaries after a charter reload failed'),
-          );
+          recomputeBoundariesIfStale(deps)
+            .then(() => ensurePortalIndex(deps))
+            .catch((error: unknown) =>
+              deps.logger.error({ err: error }, 'recomputing boundaries and the portal after a charter reload failed'),
+            );
           return { issues: issues.length };
         },
       });
@@ -115,6 +123,11 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       );
       if (demoLogin) io.out(demoLogin);
       if (activeHooks.length > 0) io.out(`Webhooks: ${activeHooks.map((p) => `/hooks/${p}`).join(', ')}`);
+      // Stage changes become notifications (e-mail, Slack, webhooks) in the background; safe with several instances.
+      const notifier = createNotifier(deps, buildNotificationSenders(config.secrets, { publicUrl: config.publicUrl }), {
+        publicUrl: config.publicUrl,
+      });
+      notifier.start();
       // Deliveries stored before a restart but not yet mapped.
       intake.drain().catch((error: unknown) => deps.logger.error({ err: error }, 'mapping stored deliveries failed'));
       await new Promise<void>((resolve) => {
@@ -123,6 +136,7 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         process.once('SIGTERM', stop);
       });
       await app.close();
+      await notifier.close();
       await intake.close();
       await deps.close();
     });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { connectorsSchema } from './connector.mapping.js';
 import { decisionRulesSectionSchema } from './decision.rules.js';
+import { ITEM_KINDS } from './event.js';
 
 /**
  * The shape of `lanes.yaml`, the team charter of decision rights (PRODUCT.md C1).
@@ -145,6 +146,32 @@ export const responseTargetSchema = z.strictObject({
   resolve: durationSchema.optional(),
 });
 
+/** Item fields the portal may show stakeholders; the stage is always shown. */
+export const PORTAL_FIELDS = ['title', 'severity', 'team', 'component', 'customer'] as const;
+export type PortalField = (typeof PORTAL_FIELDS)[number];
+/** Labels that mark an item security-sensitive: it never appears on any portal surface. */
+export const DEFAULT_SENSITIVE_LABELS = ['security', 'vulnerability', 'security-sensitive', 'cve', 'embargoed'];
+
+/** What stakeholders may see in the self-serve portal (PRODUCT.md C4). */
+export const portalSettingsSchema = z
+  .strictObject({
+    visible_kinds: z
+      .array(z.enum(ITEM_KINDS))
+      .default(['bug', 'incident', 'feature'])
+      .describe('Kinds of items stakeholders can find and follow.'),
+    visible_fields: z
+      .array(z.enum(PORTAL_FIELDS))
+      .default([...PORTAL_FIELDS])
+      .describe('Fields shown to stakeholders besides the key and the stage.'),
+    sensitive_labels: z
+      .array(z.string().min(1).max(200))
+      .default(DEFAULT_SENSITIVE_LABELS)
+      .describe('An item with any of these labels is security-sensitive and never appears in the portal.'),
+    hidden_teams: z.array(z.string().min(1)).default([]).describe('Teams whose items stay out of the portal.'),
+  })
+  .describe('The self-serve status portal: what stakeholders may see.');
+export type PortalSettings = z.output<typeof portalSettingsSchema>;
+
 export const charterSchema = z
   .strictObject({
     version: z.literal(1),
@@ -165,6 +192,7 @@ export const charterSchema = z
       .record(z.string(), responseTargetSchema)
       .optional()
       .describe('Stakeholder response targets per severity (e.g. critical, high, medium, low).'),
+    portal: portalSettingsSchema.optional(),
     decision_rules: decisionRulesSectionSchema
       .optional()
       .describe('Which change events are which decisions: extra rules (tried first) and defaults turned off.'),

@@ -1,5 +1,6 @@
 import { compareEvents, eventOrderKey, type ItemKind, type LoggedEvent } from './event.js';
 import { deriveStage, stateCategory, type Stage } from './stage.js';
+import { isLiveDeployment, transitionOf, type StageTransition } from './stage.evidence.js';
 
 /**
  * An item (bug, incident, tech debt, feature, task) as the projection of its
@@ -180,7 +181,8 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
       item.mergedAt = at;
       break;
     case 'deployed':
-      item.deployedAt = at;
+      // Merged is not deployed, and a staging or failed deployment is not live.
+      if (isLiveDeployment(event)) item.deployedAt = at;
       break;
     case 'verified':
       item.verifiedAt = at;
@@ -218,6 +220,31 @@ export const projectItem = (events: readonly LoggedEvent[]): ItemState | undefin
   let item: ItemState | undefined;
   for (const e of unique) item = applyEvent(item, e);
   return item;
+};
+
+/** `projectItem`, with every stage change along the way (for the stage history). */
+export const projectItemWithStages = (
+  events: readonly LoggedEvent[],
+): { item: ItemState | undefined; transitions: StageTransition[] } => {
+  const seen = new Set<string>();
+  const unique: LoggedEvent[] = [];
+  for (const e of events) {
+    const id = `${e.source}\u0001${e.sourceEventId}`;
+    if (!seen.has(id) && e.itemKey) {
+      seen.add(id);
+      unique.push(e);
+    }
+  }
+  unique.sort(compareEvents);
+  let item: ItemState | undefined;
+  const transitions: StageTransition[] = [];
+  for (const e of unique) {
+    const next = applyEvent(item, e);
+    const t = transitionOf(item, next, e);
+    if (t) transitions.push(t);
+    item = next;
+  }
+  return { item, transitions };
 };
 
 /**

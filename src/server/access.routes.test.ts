@@ -23,7 +23,14 @@ describe.each(testEngines())('access control on $engine', ({ open }) => {
     const routes = t.server.routes;
     expect(routes.length).toBeGreaterThan(15);
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(publicRoutes.sort()).toEqual(['GET /healthz', 'POST /api/v1/session']);
+    expect(publicRoutes.sort()).toEqual([
+      'GET /api/v1/public/share/:token',
+      'GET /feeds/:file',
+      'GET /healthz',
+      'GET /unsubscribe',
+      'POST /api/v1/session',
+      'POST /unsubscribe',
+    ]);
     for (const r of routes) {
       const request = {
         method: r.method,

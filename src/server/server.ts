@@ -1,4 +1,3 @@
-import { boundaryRoutes } from './routes/boundaries.routes.js';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -16,7 +15,11 @@ import { registerWebApp } from './web.js';
 import { itemRoutes } from './routes/items.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { sourceRoutes } from './routes/sources.routes.js';
+import { boundaryRoutes } from './routes/boundaries.routes.js';
+import { portalRoutes } from './routes/portal.routes.js';
+import { acceptUnsubscribeForms, subscriptionRoutes } from './routes/subscriptions.routes.js';
 import { registerWebhookRoutes } from './hooks.js';
+import { registerSlackRoutes } from './slack.js';
 import type { WebhookIntake } from '../services/webhooks.service.js';
 
 export interface ServerOptions {
@@ -26,6 +29,10 @@ export interface ServerOptions {
   webRoot?: string | undefined;
   /** Re-reads lanes.yaml; absent when the server runs without a charter file. */
   reloadCharter?: (() => Promise<{ issues: number }>) | undefined;
+  /** Where people reach this server (share links); http://localhost by default. */
+  publicUrl?: string | undefined;
+  /** Slack's signing secret; when set, `/lanes status` is answered at `POST /slack/commands`. */
+  slackSigningSecret?: string | undefined;
   /** Webhook intake for `/hooks/:provider`; absent, those routes are not registered. */
   webhooks?: { intake: WebhookIntake; bodyLimit: number; active: readonly string[] } | undefined;
 }
@@ -110,8 +117,17 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
     ...workspaceRoutes(ctx, options),
     ...sourceRoutes(ctx, options.webhooks?.active ?? []),
     ...boundaryRoutes(ctx),
+    ...portalRoutes(ctx, { publicUrl: options.publicUrl ?? 'http://localhost:5263' }),
+    ...subscriptionRoutes(ctx, { publicUrl: options.publicUrl ?? 'http://localhost:5263' }),
   ];
+  acceptUnsubscribeForms(app);
   if (options.webhooks) registerWebhookRoutes(app, options.webhooks.intake, options.webhooks.bodyLimit);
+  if (options.slackSigningSecret) {
+    registerSlackRoutes(app, ctx, {
+      signingSecret: options.slackSigningSecret,
+      publicUrl: options.publicUrl ?? 'http://localhost:5263',
+    });
+  }
   let openApi: Record<string, unknown> | undefined;
   routes.push(
     defineRoute({

@@ -8,7 +8,13 @@ import {
   type EventInput,
   type LoggedEvent,
 } from '../domain/event.js';
-import { applyEvent, canApplyIncrementally, projectItem, type ItemState } from '../domain/item.projection.js';
+import {
+  applyEvent,
+  canApplyIncrementally,
+  projectItemWithStages,
+  type ItemState,
+} from '../domain/item.projection.js';
+import { transitionOf, type StageTransition } from '../domain/stage.evidence.js';
 import {
   bumpSourceStates,
   getEventsOfItems,
@@ -18,9 +24,12 @@ import {
   upsertItems,
   withTransaction,
   type SourceBump,
+  type Tx,
 } from '../store/event.repository.js';
 import { bumpUnmapped } from '../store/connector.repository.js';
 import { evaluateAppended } from './boundaries.service.js';
+import { maintainPortal } from './portal.service.js';
+import { clearPortalIndex } from '../store/portal.repository.js';
 import type { ServiceContext } from './context.js';
 
 /** Events by item key, keeping their order; events without an item are left out. */
@@ -117,45 +126,23 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
   const logged = inputs.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
 
   const result = await withTransaction(ctx.database, async (tx) => {
-    const stored = await insertEventsIgnoringDuplicates(tx, logged);
-
-    const freshByItem = groupByItem(stored);
-    const keys = [...freshByItem.keys()];
-    await lockItems(tx, keys);
-    const current = await getItemsByKey(tx, keys);
-
-    const replayKeys: string[] = [];
-    const next: ItemState[] = [];
-    for (const [key, fresh] of freshByItem) {
-      const item = current.get(key);
-      if (!canApplyIncrementally(item, fresh)) {
-        replayKeys.push(key);
-        continue;
-      }
-      fresh.sort(compareEvents);
-      let folded = item;
-      for (const e of fresh) folded = applyEvent(folded, e);
-      next.push(folded!);
+    const first = await appendInTransaction(ctx, tx, logged, receivedAt);
+    // Events Lanes derives from what arrived ("a production deployment carried this fix") go in the same
+    // transaction. They derive nothing further; the bound only guards against a mistake.
+    let derived = first.derived;
+    for (let round = 0; derived.length > 0 && round < 3; round++) {
+      const more = derived.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
+      derived = (await appendInTransaction(ctx, tx, more, receivedAt)).derived;
     }
-    let replayed = new Map<string, LoggedEvent[]>();
-    if (replayKeys.length > 0) {
-      replayed = groupByItem(await getEventsOfItems(tx, replayKeys));
-      for (const events of replayed.values()) next.push(projectItem(events)!);
-    }
-    await upsertItems(tx, next);
-    // The boundary monitor judges the new events in the same transaction, so its figures never lag the log.
-    await evaluateAppended(ctx, tx, { before: current, stored, replayed });
-    await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
-
     return {
       result: {
         received: inputs.length,
-        stored: stored.length,
-        duplicates: inputs.length - stored.length,
-        itemsUpdated: next.length,
-        itemsReplayed: replayKeys.length,
+        stored: first.stored.length,
+        duplicates: inputs.length - first.stored.length,
+        itemsUpdated: first.itemsUpdated,
+        itemsReplayed: first.itemsReplayed,
       },
-      unknownActors: ctx.charter() ? unknownActors(stored) : [],
+      unknownActors: ctx.charter() ? unknownActors(first.stored) : [],
     };
   });
   // External identities the charter does not name are shown by `lanes sources` as unmapped, once per new event.
@@ -163,6 +150,70 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
     await bumpUnmapped(ctx.database, result.unknownActors, receivedAt);
   }
   return result.result;
+};
+
+interface AppendedInTransaction {
+  stored: LoggedEvent[];
+  itemsUpdated: number;
+  itemsReplayed: number;
+  derived: EventInput[];
+}
+
+/** One round of an append: log, projection and stage history, boundary judgements, portal index. */
+const appendInTransaction = async (
+  ctx: ServiceContext,
+  tx: Tx,
+  logged: readonly LoggedEvent[],
+  receivedAt: string,
+): Promise<AppendedInTransaction> => {
+  const stored = await insertEventsIgnoringDuplicates(tx, logged);
+
+  const freshByItem = groupByItem(stored);
+  const keys = [...freshByItem.keys()];
+  await lockItems(tx, keys);
+  const current = await getItemsByKey(tx, keys);
+
+  const replayKeys: string[] = [];
+  const next: ItemState[] = [];
+  const transitions: StageTransition[] = [];
+  for (const [key, fresh] of freshByItem) {
+    const item = current.get(key);
+    if (!canApplyIncrementally(item, fresh)) {
+      replayKeys.push(key);
+      continue;
+    }
+    fresh.sort(compareEvents);
+    let folded = item;
+    for (const e of fresh) {
+      const after = applyEvent(folded, e);
+      const moved = transitionOf(folded, after, e);
+      if (moved) transitions.push(moved);
+      folded = after;
+    }
+    next.push(folded!);
+  }
+  let replayed = new Map<string, LoggedEvent[]>();
+  if (replayKeys.length > 0) {
+    replayed = groupByItem(await getEventsOfItems(tx, replayKeys));
+    for (const events of replayed.values()) {
+      const projected = projectItemWithStages(events);
+      next.push(projected.item!);
+      transitions.push(...projected.transitions);
+    }
+  }
+  await upsertItems(tx, next);
+  // The boundary monitor judges the new events in the same transaction, so its figures never lag the log.
+  await evaluateAppended(ctx, tx, { before: current, stored, replayed });
+  const derived = await maintainPortal(ctx, tx, {
+    before: current,
+    next,
+    transitions,
+    replayedKeys: replayKeys,
+    stored,
+    recordedAt: receivedAt,
+  });
+  await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
+  return { stored, itemsUpdated: next.length, itemsReplayed: replayKeys.length, derived };
 };
 
 const unknownActors = (
@@ -209,6 +260,7 @@ export interface RebuildResult {
 export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): Promise<RebuildResult> =>
   withTransaction(ctx.database, async (tx) => {
     await tx.trx.deleteFrom('item').execute();
+    await clearPortalIndex(tx);
     let after = '';
     let items = 0;
     let events = 0;
@@ -228,8 +280,22 @@ export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): P
       const history = await getEventsOfItems(tx, keys);
       events += history.length;
       const projected: ItemState[] = [];
-      for (const list of groupByItem(history).values()) projected.push(projectItem(list)!);
+      const transitions: StageTransition[] = [];
+      for (const list of groupByItem(history).values()) {
+        const walked = projectItemWithStages(list);
+        projected.push(walked.item!);
+        transitions.push(...walked.transitions);
+      }
       await upsertItems(tx, projected);
+      // The portal index and the stage history follow the projection (recorded stage changes keep their ids).
+      await maintainPortal(ctx, tx, {
+        before: new Map(),
+        next: projected,
+        transitions,
+        replayedKeys: keys,
+        stored: history,
+        recordedAt: ctx.clock().toISOString(),
+      });
       items += projected.length;
     }
     return { items, events };

@@ -11,6 +11,8 @@ import * as m0004 from './migrations/0004-item-team-filter-indexes.js';
 import * as m0005 from './migrations/0005-connectors.js';
 import * as m0006 from './migrations/0006-boundaries.js';
 import * as m0007 from './migrations/0007-nudges.js';
+import * as m0008 from './migrations/0008-portal.js';
+import * as m0009 from './migrations/0009-notifications.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -38,6 +40,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-connectors': m0005,
   '0006-boundaries': m0006,
   '0007-nudges': m0007,
+  '0008-portal': m0008,
+  '0009-notifications': m0009,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

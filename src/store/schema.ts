@@ -228,7 +228,122 @@ export interface BoundaryNudgeTable {
   error: string | null;
 }
 
+/** A stage change of an item with the event that caused it (what notifications fan out from). */
+export interface ItemStageChangeTable {
+  /** Deterministic: the same change found again (a replay) keeps its id. */
+  id: string;
+  item_key: string;
+  from_stage: string | null;
+  to_stage: string;
+  occurred_at: string;
+  evidence_event_id: string;
+  /** JSON `{ summary, source, url }`. */
+  evidence: string;
+  recorded_at: string;
+  fanned_out_at: string | null;
+}
+
+/** What stakeholders may find: one row per item, `visible` 0 for hidden or security-sensitive items. */
+export interface PortalItemTable {
+  key: string;
+  kind: string;
+  title: string;
+  team: string | null;
+  component: string | null;
+  customer: string | null;
+  reporter: string | null;
+  stage: string;
+  url: string | null;
+  visible: number;
+  updated_at: string;
+  /** Key, title, component and customer folded for full-text search (the PostgreSQL tsvector derives from it). */
+  search_text: Generated<string>;
+}
+
+/** A link between two items, stored both ways. */
+export interface ItemLinkTable {
+  item_key: string;
+  other_key: string;
+  relation: string;
+}
+
+/** The merge commits that carry an item's fix. */
+export interface ItemFixCommitTable {
+  item_key: string;
+  sha: string;
+  merged_at: string;
+}
+
+/** Commits a successful production deployment carried (its head, and any commits the event lists). */
+export interface DeploymentCommitTable {
+  sha: string;
+  event_id: string;
+  source: string;
+  source_event_id: string;
+  environment: string;
+  deployment_id: string | null;
+  deployed_at: string;
+}
+
+export interface ShareLinkTable {
+  id: string;
+  token_hash: string;
+  item_key: string;
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** A follow: a user hears about stage changes of an item, component, team or saved search on one channel. */
+export interface SubscriptionTable {
+  id: string;
+  user_id: string;
+  /** item | component | team | search */
+  target_kind: string;
+  /** The item key, component, team id, or the saved search's name. */
+  target: string;
+  /** JSON filters of a saved search; null for the other kinds. */
+  search: string | null;
+  /** email | slack | webhook | feed */
+  channel: string;
+  address: string | null;
+  /** The webhook signing secret. */
+  secret: string | null;
+  /** immediate | daily | weekly */
+  cadence: string;
+  /** SHA-256 (base64url) of the feed's secret token. */
+  feed_token_hash: string | null;
+  created_at: string;
+  unsubscribed_at: string | null;
+}
+
+/** One notification of one stage change to one subscription (unique pair), with its attempts. */
+export interface NotificationDeliveryTable {
+  id: string;
+  subscription_id: string;
+  stage_change_id: string;
+  /** pending | sending | sent | failed | dead | skipped */
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  /** The digest slot it waits for; null when sent on its own. */
+  digest_at: string | null;
+  claimed_until: string | null;
+  claimed_by: string | null;
+  last_error: string | null;
+  sent_at: string | null;
+  created_at: string;
+}
+
 export interface DB {
+  subscription: SubscriptionTable;
+  notification_delivery: NotificationDeliveryTable;
+  item_stage_change: ItemStageChangeTable;
+  portal_item: PortalItemTable;
+  share_link: ShareLinkTable;
+  item_fix_commit: ItemFixCommitTable;
+  item_link: ItemLinkTable;
+  deployment_commit: DeploymentCommitTable;
   boundary_decision: BoundaryDecisionTable;
   boundary_nudge: BoundaryNudgeTable;
   boundary_week: BoundaryWeekTable;

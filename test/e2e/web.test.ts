@@ -234,7 +234,13 @@ describe('web app in Chromium', () => {
     await signIn(page, e2e.server.stakeholder);
     await page.getByTestId('overview-ready').waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
-    await expect(nav.getByRole('link').allTextContents()).resolves.toEqual(['Overview', 'Decision rights', 'Items']);
+    await expect(nav.getByRole('link').allTextContents()).resolves.toEqual([
+      'Overview',
+      'Decision rights',
+      'Items',
+      'Status portal',
+      'My subscriptions',
+    ]);
     expect(await page.getByTestId('signed-in-user').textContent()).toContain('stakeholder');
 
     for (const path of ['/admin/users', '/admin/audit', '/admin/tokens']) {

@@ -26,6 +26,27 @@ const AuditPage = lazy(() => import('./pages/audit.page').then((m) => ({ default
 const SourcesPage = lazy(() => import('./pages/sources.page').then((m) => ({ default: m.SourcesPage })));
 const BoundariesPage = lazy(() => import('./pages/boundaries.page').then((m) => ({ default: m.BoundariesPage })));
 const TokensPage = lazy(() => import('./pages/tokens.page').then((m) => ({ default: m.TokensPage })));
+const PortalSearchPage = lazy(() =>
+  import('./pages/portal.search.page').then((m) => ({ default: m.PortalSearchPage })),
+);
+const SubscriptionsPage = lazy(() =>
+  import('./pages/subscriptions.page').then((m) => ({ default: m.SubscriptionsPage })),
+);
+const DeadLettersPage = lazy(() => import('./pages/deadletters.page').then((m) => ({ default: m.DeadLettersPage })));
+const PortalItemPage = lazy(() => import('./pages/portal.item.page').then((m) => ({ default: m.PortalItemPage })));
+
+/** A read-only share link: open to anyone, signed in or not, outside the app's navigation. */
+const sharedItem = (
+  <Suspense
+    fallback={
+      <main id="main" className="boot">
+        <Loading label="Loading the page…" />
+      </main>
+    }
+  >
+    <PortalItemPage shared />
+  </Suspense>
+);
 
 type Boot =
   { status: 'checking' } | { status: 'failed'; error: unknown } | { status: 'ready'; session: Session | null };
@@ -100,6 +121,7 @@ export const App = () => {
     return (
       <Routes>
         <Route path="/login" element={<LoginPage onSignedIn={onSignedIn} />} />
+        <Route path="/s/:token" element={sharedItem} />
         <Route path="*" element={<ToLogin />} />
       </Routes>
     );
@@ -108,6 +130,7 @@ export const App = () => {
     <SessionContext.Provider value={sessionState}>
       <Routes>
         <Route path="/login" element={<AfterLogin />} />
+        <Route path="/s/:token" element={sharedItem} />
         <Route element={<Layout />}>
           <Route index element={<OverviewPage />} />
           <Route path="decisions" element={<DecisionsPage />} />
@@ -115,9 +138,13 @@ export const App = () => {
           <Route path="items/:key" element={<ItemPage />} />
           <Route path="sources" element={<SourcesPage />} />
           <Route path="boundaries" element={<BoundariesPage />} />
+          <Route path="portal" element={<PortalSearchPage />} />
+          <Route path="portal/items/:key" element={<PortalItemPage />} />
+          <Route path="subscriptions" element={<SubscriptionsPage />} />
           <Route path="admin/users" element={<AdminOnly page={<UsersPage />} />} />
           <Route path="admin/audit" element={<AdminOnly page={<AuditPage />} />} />
           <Route path="admin/tokens" element={<AdminOnly page={<TokensPage />} />} />
+          <Route path="admin/dead-letters" element={<AdminOnly page={<DeadLettersPage />} />} />
           <Route path="*" element={<NotFound />} />
         </Route>
       </Routes>
@@ -159,6 +186,8 @@ const NAV: readonly { to: string; label: string; end: boolean; members?: true }[
   { to: '/', label: 'Overview', end: true },
   { to: '/decisions', label: 'Decision rights', end: false },
   { to: '/items', label: 'Items', end: false },
+  { to: '/portal', label: 'Status portal', end: false },
+  { to: '/subscriptions', label: 'My subscriptions', end: false },
   { to: '/boundaries', label: 'Boundaries', end: false, members: true },
   { to: '/sources', label: 'Sources', end: false, members: true },
 ];
@@ -167,6 +196,7 @@ const ADMIN_NAV = [
   { to: '/admin/users', label: 'Users' },
   { to: '/admin/audit', label: 'Audit log' },
   { to: '/admin/tokens', label: 'API tokens' },
+  { to: '/admin/dead-letters', label: 'Dead letters' },
 ] as const;
 
 const Layout = () => {

@@ -1,0 +1,129 @@
+import type {
+  PortalItem,
+  PortalItemSummary,
+  PortalSearchQuery,
+  PortalSearchResult,
+  ShareLink,
+  StageStep,
+} from '../../src/api/portal.contract.js';
+import type { Subscription } from '../../src/api/subscriptions.contract.js';
+import { ApiError } from './api';
+
+/**
+ * The status portal's calls: search, the item page, share links and follows.
+ * The same error semantics as `api.ts` (an `ApiError` with the API's code);
+ * writes carry the session's CSRF token, passed in by the page.
+ */
+
+export type { PortalItem, PortalItemSummary, PortalSearchResult, ShareLink, StageStep, Subscription };
+
+/** The filters the search page puts in its address; paging is added per request. */
+export type PortalFilters = Partial<Pick<PortalSearchQuery, 'q' | 'reporter' | 'customer' | 'stage' | 'mine'>>;
+
+interface Options {
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  signal?: AbortSignal | undefined;
+  csrfToken?: string | undefined;
+}
+
+const isErrorBody = (value: unknown): value is { error: { code: string; message: string; details?: unknown } } => {
+  const error = (value as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  return typeof error?.code === 'string' && typeof error.message === 'string';
+};
+
+const withQuery = (path: string, query: Options['query']): string => {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+};
+
+const request = async <T>(method: string, path: string, options: Options = {}): Promise<T> => {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.csrfToken) headers['x-csrf-token'] = options.csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(withQuery(path, options.query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal ?? null,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new ApiError(0, 'LANES_NETWORK', 'Could not reach the Lanes server. Check your connection and try again.');
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // A proxy's HTML error page, for instance; reported below with the status.
+  }
+  if (!response.ok) {
+    throw isErrorBody(body)
+      ? new ApiError(response.status, body.error.code, body.error.message, body.error.details)
+      : new ApiError(
+          response.status,
+          `HTTP_${response.status}`,
+          `The server answered ${response.status} ${response.statusText}.`,
+        );
+  }
+  if (body === undefined && method === 'GET') {
+    throw new ApiError(response.status, 'LANES_BAD_RESPONSE', 'The server sent an answer that is not JSON.');
+  }
+  return body as T;
+};
+
+const enc = encodeURIComponent;
+
+export const portalApi = {
+  search: (filters: PortalFilters, cursor: string | null, signal?: AbortSignal) =>
+    request<PortalSearchResult>('GET', '/api/v1/portal/search', {
+      query: { ...filters, cursor: cursor ?? undefined, limit: 20 },
+      signal,
+    }),
+  item: (key: string, signal?: AbortSignal) =>
+    request<PortalItem>('GET', `/api/v1/portal/items/${enc(key)}`, { signal }),
+  /** Anonymous: the item behind a share link. */
+  shared: (token: string, signal?: AbortSignal) =>
+    request<PortalItem>('GET', `/api/v1/public/share/${enc(token)}`, { signal }),
+
+  shares: (key: string, signal?: AbortSignal) =>
+    request<{ links: ShareLink[] }>('GET', `/api/v1/portal/items/${enc(key)}/shares`, { signal }),
+  createShare: (key: string, csrfToken: string) =>
+    request<ShareLink>('POST', `/api/v1/portal/items/${enc(key)}/share`, { body: {}, csrfToken }),
+  revokeShare: (id: string, csrfToken: string) =>
+    request<void>('DELETE', `/api/v1/portal/shares/${enc(id)}`, { csrfToken }),
+
+  subscriptions: (signal?: AbortSignal) =>
+    request<{ subscriptions: Subscription[] }>('GET', '/api/v1/subscriptions', { signal }),
+  /** Follows an item by e-mail, on every stage change (the defaults). */
+  follow: (key: string, csrfToken: string) =>
+    request<Subscription>('POST', '/api/v1/subscriptions', {
+      body: { target: { kind: 'item', key }, channel: 'email' },
+      csrfToken,
+    }),
+  unfollow: (id: string, csrfToken: string) =>
+    request<void>('DELETE', `/api/v1/subscriptions/${enc(id)}`, { csrfToken }),
+};
+
+/** The follows of one item by e-mail (normally one), so "Unfollow" can remove them. */
+export const itemFollows = (subscriptions: readonly Subscription[], key: string): Subscription[] =>
+  subscriptions.filter((s) => s.target.kind === 'item' && s.target.value === key && s.channel === 'email');
+
+/** The portal page of an item. */
+export const itemPath = (key: string): string => `/portal/items/${encodeURIComponent(key)}`;
+
+/** The path of a share link inside this app (`/s/<token>`), from the full URL the API returns. */
+export const sharePath = (url: string): string => {
+  try {
+    return new URL(url, window.location.origin).pathname;
+  } catch {
+    return url;
+  }
+};
