@@ -13,6 +13,7 @@ import * as m0006 from './migrations/0006-boundaries.js';
 import * as m0007 from './migrations/0007-nudges.js';
 import * as m0008 from './migrations/0008-portal.js';
 import * as m0009 from './migrations/0009-notifications.js';
+import * as m0010 from './migrations/0010-quality.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-nudges': m0007,
   '0008-portal': m0008,
   '0009-notifications': m0009,
+  '0010-quality': m0010,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

@@ -335,7 +335,21 @@ export interface NotificationDeliveryTable {
   created_at: string;
 }
 
+/** One quality signal for one scope and week (`component` is '' for a team-level figure). */
+export interface QualitySignalWeekTable {
+  signal: string;
+  team: string;
+  component: string;
+  week: string;
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  /** JSON object, or null. */
+  details: string | null;
+}
+
 export interface DB {
+  quality_signal_week: QualitySignalWeekTable;
   subscription: SubscriptionTable;
   notification_delivery: NotificationDeliveryTable;
   item_stage_change: ItemStageChangeTable;
