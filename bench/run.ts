@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   backfill: async () => (await import('./backfill.bench.js')).run(),
   boundaries: async () => (await import('./boundaries.bench.js')).run(),
   portal: async () => (await import('./portal.bench.js')).run(),
+  quality: async () => (await import('./quality.bench.js')).run(),
   fanout: async () => (await import('./fanout.bench.js')).run(),
   web: async () => {
     const { startBenchServer, BENCH_LOGIN, BENCH_ITEMS } = await import('./api.bench.js');

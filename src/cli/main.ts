@@ -3,11 +3,14 @@ import { isAppError } from '../domain/errors.js';
 import { registerAccessCommands } from './access.commands.js';
 import { registerCharterCommands } from './charter.commands.js';
 import { registerConnectorCommands } from './connector.commands.js';
+import { registerCoverageCommands } from './coverage.commands.js';
 import { registerDemoCommand } from './demo.command.js';
+import { registerEscalationCommands } from './escalation.commands.js';
 import { registerNudgeCommands } from './nudge.commands.js';
 import { EXIT, processIo, type CliIo } from './io.js';
 import { registerReportCommands } from './report.commands.js';
 import { registerServeCommands } from './serve.command.js';
+import { registerSloCommands } from './slo.commands.js';
 
 export const buildProgram = (io: CliIo): Command => {
   const program = new Command('lanes')
@@ -22,6 +25,9 @@ export const buildProgram = (io: CliIo): Command => {
   registerConnectorCommands(program, io);
   registerNudgeCommands(program, io);
   registerReportCommands(program, io);
+  registerEscalationCommands(program, io);
+  registerSloCommands(program, io);
+  registerCoverageCommands(program, io);
   return program;
 };
 
@@ -37,7 +43,11 @@ export const runCli = async (argv: string[], io: CliIo = processIo()): Promise<n
     }
     if (isAppError(error)) {
       io.err(`error ${error.code}: ${error.message}`);
-      return error.code === 'LANES_CHARTER_INVALID' || error.code === 'LANES_VALIDATION' ? EXIT.invalid : EXIT.failure;
+      return error.code === 'LANES_CHARTER_INVALID' ||
+        error.code === 'LANES_VALIDATION' ||
+        error.code === 'LANES_SLO_INVALID'
+        ? EXIT.invalid
+        : EXIT.failure;
     }
     io.err(`error LANES_INTERNAL: ${(error as Error).stack ?? String(error)}`);
     return EXIT.failure;

@@ -13,6 +13,8 @@ import { rebuildProjection } from '../services/events.service.js';
 import { recomputeBoundariesIfStale } from '../services/boundaries.service.js';
 import { ensurePortalIndex } from '../services/portal.index.js';
 import { buildNotificationSenders, createNotifier } from '../services/notifications.service.js';
+import { createQualityWorker } from '../services/quality.service.js';
+import { applyCharterSlos } from '../services/slo.service.js';
 import { activeWebhookProviders, createWebhookIntake } from '../services/webhooks.service.js';
 import { countItems } from '../store/item.repository.js';
 import { createServer } from '../server/server.js';
@@ -76,6 +78,7 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
             `Loaded ${result.items} items and ${result.events} events in ${((Date.now() - started) / 1000).toFixed(1)} s`,
           );
         }
+        if (deps.charter()?.charter.slos?.length) await applyCharterSlos(deps);
         const portal = await ensurePortalIndex(deps);
         if (portal === 'rebuilt') io.err('Built the status portal index from the event log.');
         // Judgements made under another charter (or none yet) are redone before the server answers.
@@ -111,6 +114,7 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
           // A changed charter changes every judgement: redo them in the background; reports say when they are stale.
           recomputeBoundariesIfStale(deps)
             .then(() => ensurePortalIndex(deps))
+            .then(() => (loaded.charter.slos?.length ? applyCharterSlos(deps) : undefined))
             .catch((error: unknown) =>
               deps.logger.error({ err: error }, 'recomputing boundaries and the portal after a charter reload failed'),
             );
@@ -128,6 +132,9 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         publicUrl: config.publicUrl,
       });
       notifier.start();
+      // Quality signals and findings: computed whole now, then kept current as events arrive.
+      const quality = createQualityWorker(deps);
+      quality.start();
       // Deliveries stored before a restart but not yet mapped.
       intake.drain().catch((error: unknown) => deps.logger.error({ err: error }, 'mapping stored deliveries failed'));
       await new Promise<void>((resolve) => {
@@ -137,6 +144,7 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       });
       await app.close();
       await notifier.close();
+      await quality.close();
       await intake.close();
       await deps.close();
     });

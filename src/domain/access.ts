@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'token.revoke',
   'charter.reload',
   'boundaries.recompute',
+  'slo.apply',
   'notification.retry',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

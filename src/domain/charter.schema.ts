@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { connectorsSchema } from './connector.mapping.js';
 import { decisionRulesSectionSchema } from './decision.rules.js';
 import { ITEM_KINDS } from './event.js';
+import { qualitySettingsSchema } from './quality.settings.js';
 
 /**
  * The shape of `lanes.yaml`, the team charter of decision rights (PRODUCT.md C1).
@@ -65,6 +66,12 @@ export const personSchema = z
     jira: z.string().min(1).max(200).optional().describe('Jira account id (Cloud) or user name (Data Center).'),
     linear: z.string().min(1).max(200).optional().describe('Linear user id.'),
     slack: z.string().min(1).max(100).optional().describe('Slack member id, e.g. U012ABCDEF.'),
+    timezone: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe("IANA time zone of the person's working hours (default: the workspace's)."),
   })
   .describe('A person with their identities in the connected tools.');
 
@@ -193,6 +200,11 @@ export const charterSchema = z
       .optional()
       .describe('Stakeholder response targets per severity (e.g. critical, high, medium, low).'),
     portal: portalSettingsSchema.optional(),
+    quality: qualitySettingsSchema.optional(),
+    slos: z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('Service level objectives as OpenSLO v1 documents (kind SLO), checked by `lanes check` (docs/slo.md).'),
     decision_rules: decisionRulesSectionSchema
       .optional()
       .describe('Which change events are which decisions: extra rules (tried first) and defaults turned off.'),

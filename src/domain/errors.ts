@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   // connectors (issue 4)
   LANES_WEBHOOK_SIGNATURE: 'The webhook signature is missing or does not match the configured secret.',
   LANES_WEBHOOK_STALE: 'The webhook timestamp is outside the accepted window; it may be a replay.',
+  // quality (issue 7)
+  LANES_SLO_INVALID: 'An SLO document is not valid OpenSLO v1 in the subset Lanes reads.',
   LANES_CONNECTOR_NOT_CONFIGURED: 'This connector is not configured: set its secret or token first.',
   LANES_UPSTREAM_FAILED: 'The external service kept failing or answered with something Lanes cannot read.',
   LANES_IMPORT_INVALID: 'The import file or its map does not match the expected shape.',

@@ -28,6 +28,7 @@ export const CHANGE_KINDS = [
   'ci_run',
   'definition_changed',
   'activity',
+  'slo_alert',
 ] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
@@ -38,6 +39,7 @@ const ITEMLESS_KINDS: ReadonlySet<ChangeKind> = new Set([
   'deployed',
   'ci_run',
   'definition_changed',
+  'slo_alert',
 ]);
 
 export const ITEM_KINDS = ['bug', 'incident', 'tech_debt', 'feature', 'task'] as const;

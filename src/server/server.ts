@@ -16,9 +16,12 @@ import { itemRoutes } from './routes/items.routes.js';
 import { systemRoutes } from './routes/system.routes.js';
 import { sourceRoutes } from './routes/sources.routes.js';
 import { boundaryRoutes } from './routes/boundaries.routes.js';
+import { sloRoutes } from './routes/slo.routes.js';
 import { portalRoutes } from './routes/portal.routes.js';
+import { qualityRoutes } from './routes/quality.routes.js';
 import { acceptUnsubscribeForms, subscriptionRoutes } from './routes/subscriptions.routes.js';
 import { registerWebhookRoutes } from './hooks.js';
+import { registerCoverageRoutes } from './routes/coverage.routes.js';
 import { registerSlackRoutes } from './slack.js';
 import type { WebhookIntake } from '../services/webhooks.service.js';
 
@@ -117,11 +120,14 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
     ...workspaceRoutes(ctx, options),
     ...sourceRoutes(ctx, options.webhooks?.active ?? []),
     ...boundaryRoutes(ctx),
+    ...qualityRoutes(ctx),
+    ...sloRoutes(ctx),
     ...portalRoutes(ctx, { publicUrl: options.publicUrl ?? 'http://localhost:5263' }),
     ...subscriptionRoutes(ctx, { publicUrl: options.publicUrl ?? 'http://localhost:5263' }),
   ];
   acceptUnsubscribeForms(app);
   if (options.webhooks) registerWebhookRoutes(app, options.webhooks.intake, options.webhooks.bodyLimit);
+  registerCoverageRoutes(app, ctx);
   if (options.slackSigningSecret) {
     registerSlackRoutes(app, ctx, {
       signingSecret: options.slackSigningSecret,

@@ -8,12 +8,7 @@ import {
   type EventInput,
   type LoggedEvent,
 } from '../domain/event.js';
-import {
-  applyEvent,
-  canApplyIncrementally,
-  projectItemWithStages,
-  type ItemState,
-} from '../domain/item.projection.js';
+import { applyEvent, canApplyIncrementally, projectItemWithStages, type ItemState } from '../domain/item.projection.js';
 import { transitionOf, type StageTransition } from '../domain/stage.evidence.js';
 import {
   bumpSourceStates,
@@ -132,7 +127,9 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
     let derived = first.derived;
     for (let round = 0; derived.length > 0 && round < 3; round++) {
       const more = derived.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
-      derived = (await appendInTransaction(ctx, tx, more, receivedAt)).derived;
+      const next = await appendInTransaction(ctx, tx, more, receivedAt);
+      for (const t of next.teams) first.teams.add(t);
+      derived = next.derived;
     }
     return {
       result: {
@@ -143,8 +140,20 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
         itemsReplayed: first.itemsReplayed,
       },
       unknownActors: ctx.charter() ? unknownActors(first.stored) : [],
+      notice:
+        first.stored.length === 0
+          ? null
+          : {
+              teams: [...first.teams],
+              itemless: first.stored.some((e) => e.itemKey === null),
+              earliestOccurredAt: first.stored.reduce(
+                (min, e) => (e.occurredAt < min ? e.occurredAt : min),
+                first.stored[0]!.occurredAt,
+              ),
+            },
     };
   });
+  if (result.notice) for (const listener of appendListeners.get(ctx.database) ?? []) listener(result.notice);
   // External identities the charter does not name are shown by `lanes sources` as unmapped, once per new event.
   if (result.unknownActors.length > 0) {
     await bumpUnmapped(ctx.database, result.unknownActors, receivedAt);
@@ -152,7 +161,26 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
   return result.result;
 };
 
+/** What an append touched, for work that follows the log (the quality signals). */
+export interface AppendedNotice {
+  teams: string[];
+  /** An event without an item (a deployment, an SLI sample, coverage) may bear on any team. */
+  itemless: boolean;
+  earliestOccurredAt: string;
+}
+
+const appendListeners = new WeakMap<ServiceContext['database'], Set<(notice: AppendedNotice) => void>>();
+
+/** Calls `listener` after each append to this database that stored something (in this process). */
+export const onAppended = (ctx: ServiceContext, listener: (notice: AppendedNotice) => void): (() => void) => {
+  let set = appendListeners.get(ctx.database);
+  if (!set) appendListeners.set(ctx.database, (set = new Set()));
+  set.add(listener);
+  return () => set.delete(listener);
+};
+
 interface AppendedInTransaction {
+  teams: Set<string>;
   stored: LoggedEvent[];
   itemsUpdated: number;
   itemsReplayed: number;
@@ -213,7 +241,9 @@ const appendInTransaction = async (
     recordedAt: receivedAt,
   });
   await bumpSourceStates(tx, sourceBumps(logged, stored, receivedAt));
-  return { stored, itemsUpdated: next.length, itemsReplayed: replayKeys.length, derived };
+  const teams = new Set<string>();
+  for (const item of next) if (item.team !== null) teams.add(item.team);
+  return { teams, stored, itemsUpdated: next.length, itemsReplayed: replayKeys.length, derived };
 };
 
 const unknownActors = (

@@ -14,6 +14,9 @@ import * as m0007 from './migrations/0007-nudges.js';
 import * as m0008 from './migrations/0008-portal.js';
 import * as m0009 from './migrations/0009-notifications.js';
 import * as m0010 from './migrations/0010-quality.js';
+import * as m0011 from './migrations/0011-slo.js';
+import * as m0012 from './migrations/0012-findings.js';
+import * as m0013 from './migrations/0013-portal-search-indexes.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -44,6 +47,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-portal': m0008,
   '0009-notifications': m0009,
   '0010-quality': m0010,
+  '0011-slo': m0011,
+  '0012-findings': m0012,
+  '0013-portal-search-indexes': m0013,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

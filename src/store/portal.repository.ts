@@ -292,6 +292,9 @@ export const deploymentsOfCommits = async (tx: Tx, shas: readonly string[]): Pro
 // ---------------------------------------------------------------------------
 // Search
 
+/** Below this many full-text matches, search fetches them directly instead of walking items by recency. */
+const FEW_MATCHES = 400;
+
 export interface PortalSearchFilter {
   words: string[];
   reporter?: string | undefined;
@@ -325,11 +328,26 @@ export const searchPortalItems = async (database: Database, f: PortalSearchFilte
       where.push(`p.search @@ to_tsquery('simple', ${p(tsquery)})`);
     } else {
       const match = f.words.map((w) => `"${w.replace(/"/g, '')}"*`).join(' AND ');
-      where.push(`p.rowid IN (SELECT rowid FROM portal_item_fts WHERE portal_item_fts MATCH ${p(match)})`);
+      // Few matches: fetch them by rowid and sort (cost grows with the matches). Many: walk the items newest
+      // first and keep those that match (cost grows with how rare they are). The switch keeps both cheap.
+      const few = prepared(
+        database.sqlite!,
+        `SELECT rowid FROM portal_item_fts WHERE portal_item_fts MATCH ? LIMIT ${FEW_MATCHES}`,
+      ).all(match) as { rowid: number }[];
+      if (few.length < FEW_MATCHES) {
+        if (few.length === 0) return [];
+        where[0] = '+p.visible = 1'; // the unary + keeps SQLite from walking the recency index instead
+        where.push(`p.rowid IN (SELECT value FROM json_each(${p(JSON.stringify(few.map((r) => r.rowid)))}))`);
+      } else {
+        where.push(`p.rowid IN (SELECT rowid FROM portal_item_fts WHERE portal_item_fts MATCH ${p(match)})`);
+      }
     }
   }
   if (f.reporter !== undefined) where.push(`lower(p.reporter) = lower(${p(f.reporter)})`);
   if (f.customer !== undefined) where.push(`lower(p.customer) = lower(${p(f.customer)})`);
+  // A reporter's or a customer's items are found through their folded index, not by walking every visible item.
+  if ((f.reporter !== undefined || f.customer !== undefined) && where[0] === 'p.visible = 1')
+    where[0] = '+p.visible = 1';
   if (f.team !== undefined) where.push(`p.team = ${p(f.team)}`);
   if (f.component !== undefined) where.push(`p.component = ${p(f.component)}`);
   if (f.stage !== undefined) where.push(`p.stage = ${p(f.stage)}`);

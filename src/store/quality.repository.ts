@@ -75,3 +75,22 @@ export const listSignals = async (database: Database, q: SignalQuery = {}): Prom
   const rows = await query.orderBy('signal').orderBy('team').orderBy('component').orderBy('week').execute();
   return rows.map(fromTable);
 };
+
+/**
+ * Replaces the rows of these signals for some teams from a week on (an
+ * incremental recompute after new events), inside the caller's transaction.
+ */
+export const replaceSignalsInScope = async (
+  tx: Tx,
+  signals: readonly string[],
+  scope: { teams?: readonly string[] | undefined; sinceWeek?: string | undefined },
+  rows: readonly SignalRow[],
+): Promise<void> => {
+  let query = tx.trx.deleteFrom('quality_signal_week').where('signal', 'in', [...signals]);
+  if (scope.teams !== undefined) query = query.where('team', 'in', scope.teams.length > 0 ? [...scope.teams] : ['']);
+  if (scope.sinceWeek !== undefined) query = query.where('week', '>=', scope.sinceWeek);
+  await query.execute();
+  for (const part of chunks(rows.map(toTable), 500)) {
+    await tx.trx.insertInto('quality_signal_week').values(part).execute();
+  }
+};

@@ -348,7 +348,101 @@ export interface QualitySignalWeekTable {
   details: string | null;
 }
 
+/** A finding of the quality catalog, one per rule and scope (`component` '' for team level). */
+export interface QualityFindingTable {
+  id: string;
+  rule: string;
+  team: string;
+  component: string;
+  severity: string;
+  pattern: string;
+  guardrail: string;
+  /** JSON { figures, trend, links }. */
+  evidence: string;
+  /** JSON [{ category, weight, reason }]. */
+  causes: string;
+  first_seen: string;
+  last_seen: string;
+  data_week: string;
+  active: number;
+}
+
+/** The escalation of a finding (same id) to the team's engineering-leadership contact. */
+export interface EscalationTable {
+  id: string;
+  /** open | acknowledged | action_planned | resolved | dismissed */
+  state: string;
+  addressed_to: string | null;
+  plan_url: string | null;
+  reason: string | null;
+  /** JSON array of transitions. */
+  history: string;
+  updated_at: string;
+  reopened_count: Generated<number>;
+}
+
+/** A notification of an escalation to the leadership contact, recorded for delivery. */
+export interface EscalationNotificationTable {
+  id: string;
+  escalation_id: string;
+  person_id: string | null;
+  address: string | null;
+  reason: string;
+  subject: string;
+  body: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
+/** An SLO in force (docs/slo.md); `spec` is the OpenSLO document as JSON. */
+export interface SloTable {
+  name: string;
+  team: string;
+  component: string | null;
+  service: string;
+  target: number;
+  window_days: number;
+  spec: string;
+  /** file | charter */
+  source: string;
+  /** received_at of the last sli_sample event counted (events at it are read again, deduplicated by id). */
+  events_checkpoint: string | null;
+  updated_at: string;
+}
+
+/** Good/total of one SLO summed per minute (`bucket` ISO minute); samples add up. */
+export interface SloSampleTable {
+  slo: string;
+  bucket: string;
+  good: number;
+  total: number;
+}
+
+/** Sample ids already counted for an SLO (pushed ids, `event:<id>` for sli_sample events). */
+export interface SloSampleSeenTable {
+  slo: string;
+  sample_id: string;
+}
+
+/** One burn-rate alert episode of one SLO and rule. */
+export interface SloAlertTable {
+  slo: string;
+  rule: string;
+  severity: string;
+  fired_at: string;
+  resolved_at: string | null;
+  burn_long: number;
+  burn_short: number;
+}
+
 export interface DB {
+  slo: SloTable;
+  slo_sample: SloSampleTable;
+  slo_sample_seen: SloSampleSeenTable;
+  slo_alert: SloAlertTable;
+  quality_finding: QualityFindingTable;
+  escalation: EscalationTable;
+  escalation_notification: EscalationNotificationTable;
   quality_signal_week: QualitySignalWeekTable;
   subscription: SubscriptionTable;
   notification_delivery: NotificationDeliveryTable;

@@ -33,6 +33,11 @@ const SubscriptionsPage = lazy(() =>
   import('./pages/subscriptions.page').then((m) => ({ default: m.SubscriptionsPage })),
 );
 const DeadLettersPage = lazy(() => import('./pages/deadletters.page').then((m) => ({ default: m.DeadLettersPage })));
+const QualityPage = lazy(() => import('./pages/quality.page').then((m) => ({ default: m.QualityPage })));
+const EscalationsPage = lazy(() => import('./pages/escalations.page').then((m) => ({ default: m.EscalationsPage })));
+const EscalationBriefPage = lazy(() =>
+  import('./pages/escalations.page').then((m) => ({ default: m.EscalationBriefPage })),
+);
 const PortalItemPage = lazy(() => import('./pages/portal.item.page').then((m) => ({ default: m.PortalItemPage })));
 
 /** A read-only share link: open to anyone, signed in or not, outside the app's navigation. */
@@ -138,6 +143,9 @@ export const App = () => {
           <Route path="items/:key" element={<ItemPage />} />
           <Route path="sources" element={<SourcesPage />} />
           <Route path="boundaries" element={<BoundariesPage />} />
+          <Route path="quality" element={<QualityPage />} />
+          <Route path="escalations" element={<EscalationsPage />} />
+          <Route path="escalations/:id" element={<EscalationBriefPage />} />
           <Route path="portal" element={<PortalSearchPage />} />
           <Route path="portal/items/:key" element={<PortalItemPage />} />
           <Route path="subscriptions" element={<SubscriptionsPage />} />
@@ -189,6 +197,8 @@ const NAV: readonly { to: string; label: string; end: boolean; members?: true }[
   { to: '/portal', label: 'Status portal', end: false },
   { to: '/subscriptions', label: 'My subscriptions', end: false },
   { to: '/boundaries', label: 'Boundaries', end: false, members: true },
+  { to: '/quality', label: 'Quality', end: false, members: true },
+  { to: '/escalations', label: 'Escalations', end: false, members: true },
   { to: '/sources', label: 'Sources', end: false, members: true },
 ];
 

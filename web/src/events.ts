@@ -83,6 +83,13 @@ export const describeEvent = (event: EventDto): string => {
       return `reported an SLI sample${target}`;
     case 'coverage_report':
       return `reported test coverage${target}`;
+    case 'slo_alert': {
+      const slo = typeof event.data?.['slo'] === 'string' ? ` on the SLO ${quoted(event.data['slo'])}` : '';
+      const rule = typeof event.data?.['rule'] === 'string' ? ` (${event.data['rule']})` : '';
+      return event.data?.['state'] === 'resolved'
+        ? `resolved a burn-rate alert${slo}${rule}`
+        : `fired a burn-rate alert${slo}${rule}`;
+    }
     case 'label_added':
       return event.target ? `added the label ${quoted(event.target)}` : 'added a label';
     case 'label_removed':

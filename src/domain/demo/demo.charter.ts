@@ -349,6 +349,30 @@ export const buildDemoCharter = (seed: number, now: Date): Charter => {
         reason: 'tech lead on parental leave',
       },
     ],
+    // The planted pattern "api-gateway is burning its error budget" needs an SLO to burn (docs/slo.md).
+    slos: [
+      {
+        apiVersion: 'openslo/v1',
+        kind: 'SLO',
+        metadata: { name: 'api-gateway-availability', displayName: 'API gateway availability' },
+        spec: {
+          service: 'api-gateway',
+          indicator: {
+            metadata: { name: 'api-gateway-good-requests' },
+            spec: {
+              ratioMetric: {
+                counter: true,
+                good: { metricSource: { type: 'lanes', spec: { event: 'sli_sample', field: 'good' } } },
+                total: { metricSource: { type: 'lanes', spec: { event: 'sli_sample', field: 'total' } } },
+              },
+            },
+          },
+          timeWindow: [{ duration: '28d', isRolling: true }],
+          budgetingMethod: 'Occurrences',
+          objectives: [{ displayName: '99.9 % of requests succeed', target: 0.999 }],
+        },
+      },
+    ],
     response_targets: {
       critical: { acknowledge: '30m', update_every: '2h', resolve: '1d' },
       high: { acknowledge: '2h', update_every: '8h', resolve: '5d' },

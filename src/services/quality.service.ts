@@ -1,0 +1,153 @@
+import type { SignalRow } from '../api/quality.contract.js';
+import { weekOf } from '../domain/boundary.evaluate.js';
+import { withTransaction, type Tx } from '../store/event.repository.js';
+import { replaceSignals, replaceSignalsInScope } from '../store/quality.repository.js';
+import type { ServiceContext } from './context.js';
+import { onAppended } from './events.service.js';
+import { computeDoraSignals, DORA_SIGNALS } from './dora.service.js';
+import { evaluateFindings, type EvaluateResult } from './findings.service.js';
+import {
+  BUG_SIGNALS,
+  computeBugSignals,
+  computeCoverageSignals,
+  computePaceSignals,
+  computeReviewSignals,
+  COVERAGE_SIGNALS,
+  PACE_SIGNALS,
+  REVIEW_SIGNALS,
+} from './quality.signals.js';
+import { computeSloSignals, SLO_SIGNALS } from './slo.service.js';
+
+/**
+ * Quality guardrails (PRODUCT.md C6): every signal family computed into the
+ * weekly rows of `quality_signal_week`, then the findings catalog run over
+ * them. Reads of the Quality page and the API use only these precomputed
+ * rows, never the raw log.
+ */
+
+export interface QualityScope {
+  now: Date;
+  /** Only these teams (the ones new events touched); all when absent. */
+  teams?: readonly string[] | undefined;
+  /** Only weeks from this Monday on; all when absent. */
+  sinceWeek?: string | undefined;
+}
+
+type Compute = (ctx: ServiceContext, tx: Tx, scope: QualityScope) => Promise<SignalRow[]>;
+
+const FAMILIES: readonly { name: string; signals: readonly string[]; compute: Compute }[] = [
+  { name: 'dora', signals: DORA_SIGNALS, compute: computeDoraSignals },
+  { name: 'slo', signals: SLO_SIGNALS, compute: computeSloSignals },
+  { name: 'review', signals: REVIEW_SIGNALS, compute: computeReviewSignals },
+  { name: 'coverage', signals: COVERAGE_SIGNALS, compute: computeCoverageSignals },
+  { name: 'bugs', signals: BUG_SIGNALS, compute: computeBugSignals },
+  { name: 'pace', signals: PACE_SIGNALS, compute: computePaceSignals },
+];
+
+export interface QualityRecompute {
+  rows: number;
+  ms: number;
+  /** Milliseconds per family, and for the findings. */
+  timings: Record<string, number>;
+  findings: EvaluateResult;
+}
+
+const stripScope = (scope: QualityScope): QualityScope => ({
+  now: scope.now,
+  ...(scope.teams !== undefined ? { teams: scope.teams } : {}),
+  ...(scope.sinceWeek !== undefined ? { sinceWeek: scope.sinceWeek } : {}),
+});
+
+/**
+ * Computes the signals (all of them, or some teams from a week on) in one
+ * transaction, then evaluates the findings. Readers see the old rows until it
+ * commits.
+ */
+export const recomputeQuality = async (
+  ctx: ServiceContext,
+  scope: Partial<QualityScope> = {},
+): Promise<QualityRecompute> => {
+  const full: QualityScope = stripScope({
+    now: scope.now ?? ctx.clock(),
+    teams: scope.teams,
+    sinceWeek: scope.sinceWeek,
+  });
+  const started = performance.now();
+  const timings: Record<string, number> = {};
+  let rows = 0;
+  await withTransaction(ctx.database, async (tx) => {
+    for (const family of FAMILIES) {
+      const t0 = performance.now();
+      const computed = await family.compute(ctx, tx, full);
+      if (full.teams === undefined && full.sinceWeek === undefined) await replaceSignals(tx, family.signals, computed);
+      else await replaceSignalsInScope(tx, family.signals, full, computed);
+      rows += computed.length;
+      timings[family.name] = Math.round(performance.now() - t0);
+    }
+  });
+  const t0 = performance.now();
+  const findings = await evaluateFindings(ctx, full.now);
+  timings['findings'] = Math.round(performance.now() - t0);
+  return { rows, ms: Math.round(performance.now() - started), timings, findings };
+};
+
+export interface QualityWorker {
+  start(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Keeps the signals and findings current while the server runs: a full
+ * recompute at start, then, about every second, the teams and weeks that
+ * this process's appends touched (all teams when an itemless event — a
+ * deployment, an SLI sample, coverage — arrived).
+ */
+export const createQualityWorker = (ctx: ServiceContext, options: { intervalMs?: number } = {}): QualityWorker => {
+  const intervalMs = options.intervalMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let started = false;
+  let pendingTeams = new Set<string>();
+  let pendingAll = false;
+  let pendingSince: string | null = null;
+  const unsubscribe = onAppended(ctx, (notice) => {
+    if (notice.itemless) pendingAll = true;
+    for (const t of notice.teams) pendingTeams.add(t);
+    if (pendingSince === null || notice.earliestOccurredAt < pendingSince) pendingSince = notice.earliestOccurredAt;
+  });
+  const pass = async (): Promise<void> => {
+    if (!ctx.charter()) return;
+    if (!started) {
+      started = true;
+      await recomputeQuality(ctx);
+      return;
+    }
+    if (pendingSince === null) return;
+    const all = pendingAll;
+    const teams = [...pendingTeams];
+    const since = weekOf(pendingSince);
+    pendingTeams = new Set();
+    pendingAll = false;
+    pendingSince = null;
+    await recomputeQuality(ctx, { ...(all ? {} : { teams }), sinceWeek: since });
+  };
+  const tick = (): void => {
+    running = pass()
+      .catch((error: unknown) => ctx.logger.error({ err: error }, 'recomputing quality signals failed'))
+      .finally(() => {
+        running = undefined;
+        if (timer !== undefined) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  return {
+    start: () => {
+      if (timer === undefined) timer = setTimeout(tick, 0);
+    },
+    close: async () => {
+      unsubscribe();
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+};
