@@ -229,7 +229,6 @@ export const computeDoraSignals = async (
       pr.mergeCommitSha ??= str(data['mergeCommitSha'])?.toLowerCase() ?? null;
     }
   }
-  console.log("scanned", deployments.size, prs.size, process.memoryUsage().heapUsed);
   const live = [...deployments.values()].filter((d) => d.success);
   const liveById = new Map(live.map((d) => [d.id, d]));
 
@@ -239,7 +238,6 @@ export const computeDoraSignals = async (
   for (const d of [...live].sort((a, b) => a.at - b.at))
     for (const pr of carried.get(d.id)?.prs ?? []) if (!firstDeployOfPr.has(pr)) firstDeployOfPr.set(pr, d);
 
-  console.log("carried", process.memoryUsage().heapUsed);
   // 3. Incidents and their events (index on item_key), attributed to deployments.
   const incidentItems = await tx.trx
     .selectFrom('item')
@@ -295,7 +293,6 @@ export const computeDoraSignals = async (
   const incidentList = [...incidents.values()];
   const attributions = attributeIncidents(incidentList, attributable, settings.incident_window_hours, deploymentOfPr);
 
-  console.log("attributed", process.memoryUsage().heapUsed);
   // 4. Buckets per scope and week.
   const buckets = new Map<string, Map<string, Bucket>>();
   const bucket = (team: string, component: string | null, week: string): Bucket => {
@@ -349,7 +346,6 @@ export const computeDoraSignals = async (
     for (const [t, c] of scopesOf(d)) bucket(t, c, week).failed.push({ deployment: id, ...hit });
   }
 
-  console.log("buckets", process.memoryUsage().heapUsed);
   // 5. Rows, with empty weeks filled so a week without deployments reads 0.
   const nowWeek = weekOf(scope.now.getTime(), timeZone);
   const out: SignalRow[] = [];

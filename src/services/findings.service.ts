@@ -607,6 +607,14 @@ export interface QualityOverview {
 
 const PACE = new Set<string>(SIGNALS.pace);
 
+/** The few detail fields a chart or tile shows: which SLO, the guardrail, whether a link was inferred. */
+const KEPT_DETAILS = ['slo', 'guardrail', 'inferred', 'target'] as const;
+const slimDetails = (details: Record<string, unknown> | null): Record<string, unknown> | null => {
+  if (details === null) return null;
+  const kept = Object.fromEntries(KEPT_DETAILS.filter((k) => k in details).map((k) => [k, details[k]]));
+  return Object.keys(kept).length > 0 ? kept : null;
+};
+
 export const qualityOverview = async (ctx: ServiceContext, query: QualityQuery): Promise<QualityOverview> => {
   const charter = ctx.charter()?.charter;
   const team: Team | undefined = charter?.teams.find((t) => t.id === query.team);
@@ -618,12 +626,15 @@ export const qualityOverview = async (ctx: ServiceContext, query: QualityQuery):
     team: team.id,
     sinceWeek: addWeeks(currentWeek, -(query.weeks - 1)),
   });
-  // Team level only for pace; a component asked for keeps its rows and the team's.
-  const signals = rows.filter(
-    (r) =>
-      !(PACE.has(r.signal) && r.component !== null) &&
-      (query.component === undefined || r.component === null || r.component === query.component),
-  );
+  // Team level only for pace; a component asked for keeps its rows and the team's. The id lists behind each figure
+  // stay in the store (the brief shows them): a page of charts needs the figures, not thousands of ids.
+  const signals = rows
+    .map((r) => ({ ...r, details: slimDetails(r.details) }))
+    .filter(
+      (r) =>
+        !(PACE.has(r.signal) && r.component !== null) &&
+        (query.component === undefined || r.component === null || r.component === query.component),
+    );
   const latest = new Map<string, SignalRow>();
   for (const r of signals) {
     if (r.value === null) continue;
