@@ -183,7 +183,7 @@ export const setUnauthenticatedHandler = (handler: (() => void) | null): void =>
   onUnauthenticated = handler;
 };
 
-interface RequestOptions {
+export interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   body?: unknown;
   signal?: AbortSignal;
@@ -205,7 +205,8 @@ const withQuery = (path: string, query: RequestOptions['query']): string => {
   return qs ? `${path}?${qs}` : path;
 };
 
-const request = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<T> => {
+/** The one request of the web app: JSON, the session's CSRF token on writes, `ApiError` with the API's code, sign-in again on 401. */
+export const request = async <T>(method: string, path: string, options: RequestOptions = {}): Promise<T> => {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;

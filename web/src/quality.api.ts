@@ -1,5 +1,5 @@
 import type { Finding, SignalRow } from '../../src/api/quality.contract.js';
-import { ApiError } from './api';
+import { request as apiRequest } from './api';
 
 /**
  * The Quality page's and the Escalations inbox's calls. The same error
@@ -100,56 +100,13 @@ interface Options {
   csrfToken?: string | undefined;
 }
 
-const isErrorBody = (value: unknown): value is { error: { code: string; message: string; details?: unknown } } => {
-  const error = (value as { error?: { code?: unknown; message?: unknown } } | null)?.error;
-  return typeof error?.code === 'string' && typeof error.message === 'string';
-};
-
-const withQuery = (path: string, query: Options['query']): string => {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') params.set(k, String(v));
-  const qs = params.toString();
-  return qs ? `${path}?${qs}` : path;
-};
-
-const request = async <T>(method: string, path: string, options: Options = {}): Promise<T> => {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (options.csrfToken) headers['x-csrf-token'] = options.csrfToken;
-  let response: Response;
-  try {
-    response = await fetch(withQuery(path, options.query), {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: options.signal ?? null,
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    throw new ApiError(0, 'LANES_NETWORK', 'Could not reach the Lanes server. Check your connection and try again.');
-  }
-  const text = await response.text();
-  let body: unknown = undefined;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // A proxy's HTML error page, for instance; reported below with the status.
-  }
-  if (!response.ok) {
-    throw isErrorBody(body)
-      ? new ApiError(response.status, body.error.code, body.error.message, body.error.details)
-      : new ApiError(
-          response.status,
-          `HTTP_${response.status}`,
-          `The server answered ${response.status} ${response.statusText}.`,
-        );
-  }
-  if (body === undefined) {
-    throw new ApiError(response.status, 'LANES_BAD_RESPONSE', 'The server sent an answer that is not JSON.');
-  }
-  return body as T;
-};
+/** Calls go through `request` in `api.ts` (the CSRF token comes from the session there; `csrfToken` is not needed). */
+const request = <T>(method: string, path: string, options: Options = {}): Promise<T> =>
+  apiRequest<T>(method, path, {
+    ...(options.query ? { query: options.query } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
 
 const enc = encodeURIComponent;
 
