@@ -56,6 +56,7 @@ import {
   searchPortalItems,
   upsertPortalItems,
   type DeploymentCommit,
+  type PortalSearchRow,
 } from '../store/portal.repository.js';
 import type { ServiceContext } from './context.js';
 
@@ -249,13 +250,16 @@ const reporterAliases = (ctx: ServiceContext, reporter: string): string[] => {
   return [...ids];
 };
 
-const encodeCursor = (row: PortalRow): string =>
-  Buffer.from(`${row.updatedAt}\u0001${row.key}`, 'utf8').toString('base64url');
+/** Word searches page by sequence (`s:`), filter-only searches by update time and key (`u:`). */
+const encodeCursor = (row: PortalSearchRow, words: boolean): string =>
+  Buffer.from(words ? `s:${row.seq ?? 0}` : `u:${row.updatedAt}\u0001${row.key}`, 'utf8').toString('base64url');
 
-const decodeCursor = (cursor: string): { updatedAt: string; key: string } => {
-  const [updatedAt, key] = Buffer.from(cursor, 'base64url').toString('utf8').split('\u0001');
-  if (!updatedAt || !key) throw new AppError('LANES_VALIDATION', 'cursor is not one this server gave out');
-  return { updatedAt, key };
+const decodeCursor = (cursor: string): { before?: { updatedAt: string; key: string }; beforeSeq?: number } => {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (/^s:\d{1,18}$/.test(text)) return { beforeSeq: Number(text.slice(2)) };
+  const [updatedAt, key] = text.startsWith('u:') ? text.slice(2).split('\u0001') : [];
+  if (!updatedAt || !key) throw new AppError('LANES_CURSOR_INVALID', 'cursor is not one this server gave out');
+  return { before: { updatedAt, key } };
 };
 
 /** Severity is not in the portal index (it changes often and is shown only on pages): read it per item. */
@@ -295,26 +299,34 @@ export const searchPortal = async (
         ? reporterAliases(ctx, query.reporter)
         : undefined;
   const keys = query.mine === 'followed' ? await followedItemKeys(ctx.database, principal.user.id) : undefined;
-  const rows: PortalRow[] = [];
+  const rows: PortalSearchRow[] = [];
   const limit = query.limit;
+  const words = queryWords(q);
+  const cursor = query.cursor ? decodeCursor(query.cursor) : {};
   // "Items I reported" may match several ids; each is an indexed query, merged newest first.
+  let continueSeq: number | undefined;
   for (const reporter of reporters ?? [query.reporter]) {
-    rows.push(
-      ...(await searchPortalItems(ctx.database, {
-        words: queryWords(q),
-        reporter,
-        customer: query.customer,
-        team: query.team,
-        component: query.component,
-        stage: query.stage,
-        keys,
-        before: query.cursor ? decodeCursor(query.cursor) : undefined,
-        limit: limit + 1,
-      })),
-    );
+    const found = await searchPortalItems(ctx.database, {
+      words,
+      reporter,
+      customer: query.customer,
+      team: query.team,
+      component: query.component,
+      stage: query.stage,
+      keys,
+      before: cursor.before,
+      beforeSeq: cursor.beforeSeq,
+      limit: limit + 1,
+    });
+    rows.push(...found);
+    if (found.continueSeq !== undefined) continueSeq = Math.max(continueSeq ?? 0, found.continueSeq);
   }
   rows.sort((a, b) =>
-    a.updatedAt === b.updatedAt ? b.key.localeCompare(a.key) : b.updatedAt.localeCompare(a.updatedAt),
+    words.length > 0
+      ? (b.seq ?? 0) - (a.seq ?? 0)
+      : a.updatedAt === b.updatedAt
+        ? b.key.localeCompare(a.key)
+        : b.updatedAt.localeCompare(a.updatedAt),
   );
   const page = rows.slice(0, limit);
   const sev = await severities(
@@ -323,7 +335,12 @@ export const searchPortal = async (
   );
   return {
     items: page.map((r) => summaryOf(r, charter, sev.get(r.key) ?? null)),
-    nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+    nextCursor:
+      rows.length > limit
+        ? encodeCursor(page[page.length - 1]!, words.length > 0)
+        : continueSeq !== undefined
+          ? Buffer.from(`s:${continueSeq}`, 'utf8').toString('base64url')
+          : null,
     exact: null,
   };
 };

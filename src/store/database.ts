@@ -17,6 +17,7 @@ import * as m0010 from './migrations/0010-quality.js';
 import * as m0011 from './migrations/0011-slo.js';
 import * as m0012 from './migrations/0012-findings.js';
 import * as m0013 from './migrations/0013-portal-search-indexes.js';
+import * as m0014 from './migrations/0014-portal-seq.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011-slo': m0011,
   '0012-findings': m0012,
   '0013-portal-search-indexes': m0013,
+  '0014-portal-seq': m0014,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

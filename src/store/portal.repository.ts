@@ -105,9 +105,12 @@ export const upsertPortalItems = async (
   }
 };
 
-/** Empties the portal index (its rows and, on SQLite, the full-text table); stage history and links stay. */
+/**
+ * Empties the full-text table before a rebuild writes every row again. The
+ * portal rows stay (upserted in place), so items keep their sequence — the
+ * order in which Lanes first saw them, which word searches list by.
+ */
 export const clearPortalIndex = async (tx: Tx): Promise<void> => {
-  await tx.trx.deleteFrom('portal_item').execute();
   if (tx.engine === 'sqlite') prepared(tx.sqlite!, 'DELETE FROM portal_item_fts').run();
 };
 
@@ -292,9 +295,6 @@ export const deploymentsOfCommits = async (tx: Tx, shas: readonly string[]): Pro
 // ---------------------------------------------------------------------------
 // Search
 
-/** Below this many full-text matches, search fetches them directly instead of walking items by recency. */
-const FEW_MATCHES = 400;
-
 export interface PortalSearchFilter {
   words: string[];
   reporter?: string | undefined;
@@ -304,68 +304,122 @@ export interface PortalSearchFilter {
   stage?: string | undefined;
   /** Only these keys (items the user follows). */
   keys?: readonly string[] | undefined;
-  /** Keyset: rows strictly older than this (updated_at, key). */
+  /** Keyset for filter-only searches: rows strictly older than this (updated_at, key). */
   before?: { updatedAt: string; key: string } | undefined;
+  /** Keyset for word searches: items first seen before this one (its sequence number). */
+  beforeSeq?: number | undefined;
   limit: number;
 }
 
+/** Rows of a search; word searches also give each row's sequence (first seen by Lanes) for the next page. */
+export type PortalSearchRow = PortalRow & { seq?: number };
+
+/** A word search that stopped at its scan limit says where the next page goes on (`continueSeq`). */
+export type PortalSearchRows = PortalSearchRow[] & { continueSeq?: number };
+
+/** How many full-text matches a word search looks at per step, newest first. */
+const WORD_BATCH = 256;
+/** A word search stops after this many matches per page; the next page goes on from there. */
+const WORD_SCAN_LIMIT = 8 * WORD_BATCH;
+
+const filterWhere = (f: PortalSearchFilter, p: (value: unknown) => string, visible: string): string[] => {
+  const where: string[] = [visible];
+  if (f.reporter !== undefined) where.push(`lower(p.reporter) = lower(${p(f.reporter)})`);
+  if (f.customer !== undefined) where.push(`lower(p.customer) = lower(${p(f.customer)})`);
+  if (f.team !== undefined) where.push(`p.team = ${p(f.team)}`);
+  if (f.component !== undefined) where.push(`p.component = ${p(f.component)}`);
+  if (f.stage !== undefined) where.push(`p.stage = ${p(f.stage)}`);
+  if (f.keys !== undefined) where.push(`p.key IN (${f.keys.map((k) => p(k)).join(', ')})`);
+  return where;
+};
+
+const ROW_COLUMNS =
+  'p.key, p.kind, p.title, p.team, p.component, p.customer, p.reporter, p.stage, p.url, p.visible, p.updated_at';
+
+type RowWithSeq = Omit<PortalItemTable, 'search_text'> & { seq: number | string };
+
 /**
- * Visible items matching the filters, newest first. Words use the full-text
- * index (FTS5 prefix queries on SQLite, a `simple` tsquery with prefixes on
- * PostgreSQL): one repository method for both engines.
+ * Visible items matching the filters. Words use the full-text index (FTS5
+ * prefix queries on SQLite, a `simple` tsquery with prefixes on PostgreSQL),
+ * newest first by when Lanes first saw the item: on SQLite the FTS5 rowid is
+ * the item row's, so the newest matches come straight off the index without
+ * collecting them all. Filters alone list the most recently updated first.
+ * One repository method for both engines.
  */
-export const searchPortalItems = async (database: Database, f: PortalSearchFilter): Promise<PortalRow[]> => {
-  const params: unknown[] = [];
+export const searchPortalItems = async (database: Database, f: PortalSearchFilter): Promise<PortalSearchRows> => {
+  if (f.keys !== undefined && f.keys.length === 0) return [];
   const postgres = database.engine === 'postgres';
+  if (f.words.length > 0 && !postgres) return searchWordsSqlite(database, f);
+  const params: unknown[] = [];
   const p = (value: unknown): string => {
     params.push(value);
     return postgres ? `$${params.length}` : '?';
   };
-  const where: string[] = ['p.visible = 1'];
-  if (f.words.length > 0) {
-    if (postgres) {
-      const tsquery = f.words.map((w) => `${w.replace(/[^\p{L}\p{N}]/gu, '')}:*`).join(' & ');
-      where.push(`p.search @@ to_tsquery('simple', ${p(tsquery)})`);
-    } else {
-      const match = f.words.map((w) => `"${w.replace(/"/g, '')}"*`).join(' AND ');
-      // Few matches: fetch them by rowid and sort (cost grows with the matches). Many: walk the items newest
-      // first and keep those that match (cost grows with how rare they are). The switch keeps both cheap.
-      const few = prepared(
-        database.sqlite!,
-        `SELECT rowid FROM portal_item_fts WHERE portal_item_fts MATCH ? LIMIT ${FEW_MATCHES}`,
-      ).all(match) as { rowid: number }[];
-      if (few.length < FEW_MATCHES) {
-        if (few.length === 0) return [];
-        where[0] = '+p.visible = 1'; // the unary + keeps SQLite from walking the recency index instead
-        where.push(`p.rowid IN (SELECT value FROM json_each(${p(JSON.stringify(few.map((r) => r.rowid)))}))`);
-      } else {
-        where.push(`p.rowid IN (SELECT rowid FROM portal_item_fts WHERE portal_item_fts MATCH ${p(match)})`);
-      }
-    }
-  }
-  if (f.reporter !== undefined) where.push(`lower(p.reporter) = lower(${p(f.reporter)})`);
-  if (f.customer !== undefined) where.push(`lower(p.customer) = lower(${p(f.customer)})`);
   // A reporter's or a customer's items are found through their folded index, not by walking every visible item.
-  if ((f.reporter !== undefined || f.customer !== undefined) && where[0] === 'p.visible = 1')
-    where[0] = '+p.visible = 1';
-  if (f.team !== undefined) where.push(`p.team = ${p(f.team)}`);
-  if (f.component !== undefined) where.push(`p.component = ${p(f.component)}`);
-  if (f.stage !== undefined) where.push(`p.stage = ${p(f.stage)}`);
-  if (f.keys !== undefined) {
-    if (f.keys.length === 0) return [];
-    where.push(`p.key IN (${f.keys.map((k) => p(k)).join(', ')})`);
-  }
-  if (f.before !== undefined) {
+  const where = filterWhere(
+    f,
+    p,
+    f.reporter !== undefined || f.customer !== undefined ? '+p.visible = 1' : 'p.visible = 1',
+  );
+  let order = 'p.updated_at DESC, p.key DESC';
+  if (f.words.length > 0) {
+    const tsquery = f.words.map((w) => `${w.replace(/[^\p{L}\p{N}]/gu, '')}:*`).join(' & ');
+    where.push(`p.search @@ to_tsquery('simple', ${p(tsquery)})`);
+    if (f.beforeSeq !== undefined) where.push(`p.seq < ${p(f.beforeSeq)}`);
+    order = 'p.seq DESC';
+  } else if (f.before !== undefined) {
     where.push(
       `(p.updated_at < ${p(f.before.updatedAt)} OR (p.updated_at = ${p(f.before.updatedAt)} AND p.key < ${p(f.before.key)}))`,
     );
   }
-  const text = `SELECT p.key, p.kind, p.title, p.team, p.component, p.customer, p.reporter, p.stage, p.url, p.visible, p.updated_at FROM portal_item p WHERE ${where.join(' AND ')} ORDER BY p.updated_at DESC, p.key DESC LIMIT ${p(f.limit)}`;
+  const seq = postgres ? 'p.seq' : 'p.rowid';
+  const text = `SELECT ${ROW_COLUMNS}, ${seq} AS seq FROM portal_item p WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(f.limit)}`;
   const rows =
     database.engine === 'sqlite'
-      ? (prepared(database.sqlite!, text).all(...params) as Omit<PortalItemTable, 'search_text'>[])
-      : (await database.db.executeQuery<Omit<PortalItemTable, 'search_text'>>(CompiledQuery.raw(text, params))).rows;
-  return rows.map(tableToPortalRow);
+      ? (prepared(database.sqlite!, text).all(...params) as RowWithSeq[])
+      : (await database.db.executeQuery<RowWithSeq>(CompiledQuery.raw(text, params))).rows;
+  return rows.map((r) => ({ ...tableToPortalRow(r), seq: Number(r.seq) }));
+};
+
+/** Word search on SQLite: the newest full-text matches in steps, each step's rows filtered, until a page is full. */
+const searchWordsSqlite = (database: Database, f: PortalSearchFilter): PortalSearchRows => {
+  const sqlite = database.sqlite!;
+  const match = f.words.map((w) => `"${w.replace(/"/g, '')}"*`).join(' AND ');
+  const matches = prepared(
+    sqlite,
+    `SELECT rowid FROM portal_item_fts WHERE portal_item_fts MATCH ? AND rowid < ? ORDER BY rowid DESC LIMIT ${WORD_BATCH}`,
+  );
+  const out: PortalSearchRows = [];
+  let before = f.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+  let more = true;
+  for (let scanned = 0; out.length < f.limit && more; scanned += WORD_BATCH) {
+    if (scanned >= WORD_SCAN_LIMIT) {
+      out.continueSeq = before; // matches remain beyond what one page may scan: the next page goes on from here
+      break;
+    }
+    const ids = (matches.all(match, before) as { rowid: number }[]).map((r) => r.rowid);
+    if (ids.length === 0) break;
+    const params: unknown[] = [];
+    const p = (value: unknown): string => {
+      params.push(value);
+      return '?';
+    };
+    // The unary + keeps SQLite on the rowids rather than walking an index of every visible item.
+    const where = filterWhere(f, p, '+p.visible = 1');
+    where.push(`p.rowid IN (SELECT value FROM json_each(${p(JSON.stringify(ids))}))`);
+    const rows = sqlite
+      .prepare(
+        `SELECT ${ROW_COLUMNS}, p.rowid AS seq FROM portal_item p WHERE ${where.join(' AND ')} ORDER BY p.rowid DESC`,
+      )
+      .all(...params) as RowWithSeq[];
+    for (const r of rows) {
+      if (out.length >= f.limit) break;
+      out.push({ ...tableToPortalRow(r), seq: Number(r.seq) });
+    }
+    before = ids[ids.length - 1]!;
+    more = ids.length === WORD_BATCH;
+  }
+  return out;
 };
 
 /** The item a Slack permalink (or another link stored with an event) points at. */
