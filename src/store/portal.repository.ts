@@ -355,12 +355,17 @@ export const searchPortalItems = async (database: Database, f: PortalSearchFilte
     params.push(value);
     return postgres ? `$${params.length}` : '?';
   };
-  // A reporter's or a customer's items are found through their folded index, not by walking every visible item.
-  const where = filterWhere(
-    f,
-    p,
-    f.reporter !== undefined || f.customer !== undefined ? '+p.visible = 1' : 'p.visible = 1',
-  );
+  const where = filterWhere(f, p, 'p.visible = 1');
+  // A reporter's or a customer's items are read in order off their folded index (lower(x), visible, updated_at),
+  // not found by walking every visible item; SQLite's planner needs telling.
+  const indexed =
+    postgres || f.words.length > 0
+      ? ''
+      : f.reporter !== undefined
+        ? ' INDEXED BY portal_item_reporter_folded_index'
+        : f.customer !== undefined
+          ? ' INDEXED BY portal_item_customer_folded_index'
+          : '';
   let order = 'p.updated_at DESC, p.key DESC';
   if (f.words.length > 0) {
     const tsquery = f.words.map((w) => `${w.replace(/[^\p{L}\p{N}]/gu, '')}:*`).join(' & ');
@@ -373,7 +378,7 @@ export const searchPortalItems = async (database: Database, f: PortalSearchFilte
     );
   }
   const seq = postgres ? 'p.seq' : 'p.rowid';
-  const text = `SELECT ${ROW_COLUMNS}, ${seq} AS seq FROM portal_item p WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(f.limit)}`;
+  const text = `SELECT ${ROW_COLUMNS}, ${seq} AS seq FROM portal_item p${indexed} WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(f.limit)}`;
   const rows =
     database.engine === 'sqlite'
       ? (prepared(database.sqlite!, text).all(...params) as RowWithSeq[])
