@@ -9,7 +9,7 @@ import { recomputeQuality } from '../src/services/quality.service.js';
 import { applyCharterSlos } from '../src/services/slo.service.js';
 import { openDatabase } from '../src/store/database.js';
 import { listSignals } from '../src/store/quality.repository.js';
-import { weekOf } from '../src/domain/boundary.evaluate.js';
+import { weekOf } from '../src/domain/week.js';
 
 const [path, mode] = process.argv.slice(2);
 const database = await openDatabase({ url: path! });

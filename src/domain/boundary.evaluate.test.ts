@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoundaryEvaluator, logFilterOf, weekOf } from './boundary.evaluate.js';
+import { BoundaryEvaluator, logFilterOf } from './boundary.evaluate.js';
+import { weekOf } from './week.js';
 import { buildDemoCharter } from './demo/demo.charter.js';
 import { buildDecisionRules, DEFAULT_DECISION_RULE_SET } from './decision.rules.js';
 import type { LoggedEvent } from './event.js';

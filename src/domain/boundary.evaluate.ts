@@ -7,6 +7,7 @@ import {
 } from './boundary.js';
 import type { Charter } from './charter.schema.js';
 import { decisionOf, DEFAULT_DECISION_RULE_SET, type DecisionRuleSet } from './decision.rules.js';
+import { weekOf } from './week.js';
 import { CHANGE_KINDS, type ChangeKind, type LoggedEvent } from './event.js';
 import { applyEvent, type ItemState } from './item.projection.js';
 import { classifyComment } from './middleman.classify.js';
@@ -59,16 +60,6 @@ export const logFilterOf = (rules: DecisionRuleSet): LogFilter => {
     else return { kinds: null, dataField: true };
   }
   return { kinds: kinds.size === CHANGE_KINDS.length ? null : [...kinds].sort(), dataField };
-};
-
-/** Monday (UTC) of the ISO week of an ISO-8601 instant, as YYYY-MM-DD. */
-export const weekOf = (iso: string): string => {
-  const t = Date.parse(iso);
-  const day = Number.isNaN(t) ? new Date(0) : new Date(t);
-  const sinceMonday = (day.getUTCDay() + 6) % 7;
-  return new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() - sinceMonday))
-    .toISOString()
-    .slice(0, 10);
 };
 
 /** Middleman kinds: a stakeholder asking for status, a PM passing status on, a self-serve portal lookup. */

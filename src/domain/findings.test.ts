@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  addWeeks,
-  findingIdOf,
-  resolveThresholds,
-  runCatalog,
-  unknownThresholds,
-  weekOf,
-  type SignalRow,
-} from './findings.js';
+import { findingIdOf, resolveThresholds, runCatalog, unknownThresholds, type SignalRow } from './findings.js';
 
 import { defaultQualitySettings } from './quality.settings.js';
+import { addWeeks, weekOf } from './week.js';
 
 const NOW = '2026-03-02'; // a Monday
 const weeksBack = (n: number): string[] => Array.from({ length: n }, (_, i) => addWeeks(NOW, i - n + 1));

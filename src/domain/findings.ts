@@ -1,3 +1,4 @@
+import { addWeeks } from './week.js';
 import { DORA_BANDS } from './dora.js';
 import type { QualitySettings } from './quality.settings.js';
 
@@ -120,19 +121,6 @@ export const cfrHighLevel = (year: '2023' | '2024'): number => DORA_BANDS[year].
 
 export const findingIdOf = (rule: string, team: string, component: string | null): string =>
   `${rule}:${team}:${component ?? '-'}`;
-
-/** Monday (UTC) of the week holding `date`, YYYY-MM-DD. */
-export const weekOf = (date: Date): string => {
-  const d = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
-  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
-  return d.toISOString().slice(0, 10);
-};
-
-export const addWeeks = (week: string, n: number): string => {
-  const d = new Date(`${week}T00:00:00Z`);
-  d.setUTCDate(d.getUTCDate() + 7 * n);
-  return d.toISOString().slice(0, 10);
-};
 
 const pct = (share: number): string => `${(Math.round(share * 1000) / 10).toString()} %`;
 const round = (n: number, digits = 2): number => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -11,7 +11,8 @@ import type {
   TeamBoundaryReport,
   WeekReport,
 } from '../api/boundaries.contract.js';
-import { BoundaryEvaluator, logFilterOf, weekOf, type Evaluation } from '../domain/boundary.evaluate.js';
+import { BoundaryEvaluator, logFilterOf, type Evaluation } from '../domain/boundary.evaluate.js';
+import { weekOf } from '../domain/week.js';
 import type { Charter } from '../domain/charter.schema.js';
 import { mergeDomains, teamRaci } from '../domain/charter.validate.js';
 import { buildDecisionRules, type DecisionRuleSet } from '../domain/decision.rules.js';

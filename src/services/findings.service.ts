@@ -10,7 +10,8 @@ import {
 import type { Charter, Person, Team } from '../domain/charter.schema.js';
 import { AppError } from '../domain/errors.js';
 import { doraBand, type DoraBand, type DoraMetric } from '../domain/dora.js';
-import { addWeeks, runCatalog, weekOf, type FindingDraft } from '../domain/findings.js';
+import { runCatalog, type FindingDraft } from '../domain/findings.js';
+import { addWeeks, weekOf } from '../domain/week.js';
 import { defaultQualitySettings, type QualitySettings } from '../domain/quality.settings.js';
 import { withTransaction, type Tx } from '../store/event.repository.js';
 import { listSignals } from '../store/quality.repository.js';

@@ -30,7 +30,7 @@ import {
   type StageTransition,
 } from '../domain/stage.evidence.js';
 import { STAGE_LABELS, type Stage } from '../domain/stage.js';
-import { weekOf } from '../domain/boundary.evaluate.js';
+import { weekOf } from '../domain/week.js';
 import { applyWeeklyDeltas, insertBoundaryRows, WeeklyDeltas } from '../store/boundary.repository.js';
 import { withTransaction, type Tx } from '../store/event.repository.js';
 import { getItem } from '../store/item.repository.js';
@@ -132,9 +132,10 @@ export const maintainPortal = async (ctx: ServiceContext, tx: Tx, a: PortalAppen
   const charter = ctx.charter()?.charter;
   const rows = a.next.map((item) => portalRowOf(item, charter));
   const replayed = new Set(a.replayedKeys);
+  const nextByKey = new Map(a.next.map((i) => [i.key, i]));
   await upsertPortalItems(tx, rows, (key) => {
     const before = a.before.get(key);
-    const after = a.next.find((i) => i.key === key);
+    const after = nextByKey.get(key);
     return (
       replayed.has(key) ||
       !before ||

@@ -1,5 +1,5 @@
 import type { SignalRow } from '../api/quality.contract.js';
-import { weekOf } from '../domain/boundary.evaluate.js';
+import { weekOf } from '../domain/week.js';
 import { withTransaction, type Tx } from '../store/event.repository.js';
 import { replaceSignals, replaceSignalsInScope } from '../store/quality.repository.js';
 import type { ServiceContext } from './context.js';

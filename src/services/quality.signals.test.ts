@@ -18,8 +18,8 @@ import {
   computePaceSignals,
   computeReviewSignals,
   quantile,
-  weekOf,
 } from './quality.signals.js';
+import { weekOf } from '../domain/week.js';
 
 const NOW = new Date('2026-06-03T12:00:00Z');
 const SCOPE = { now: NOW, sinceWeek: '2026-05-11' };

@@ -1,3 +1,4 @@
+import { weekOf, weekStart } from '../domain/week.js';
 import { sql, type RawBuilder } from 'kysely';
 import { SIGNALS, type SignalRow } from '../api/quality.contract.js';
 import { defaultQualitySettings, type QualitySettings } from '../domain/quality.settings.js';
@@ -34,14 +35,6 @@ const WEEK = 7 * DAY;
 const PR_LOOKBACK_DAYS = 180;
 
 // ---------------------------------------------------------------- weeks
-
-/** Monday (UTC) of the week holding `ms`, as YYYY-MM-DD. */
-export const weekOf = (ms: number): string => {
-  const d = new Date(ms);
-  const day = (d.getUTCDay() + 6) % 7;
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day)).toISOString().slice(0, 10);
-};
-const weekStart = (week: string): number => Date.parse(`${week}T00:00:00.000Z`);
 
 const weeksOf = (scope: SignalScope): string[] => {
   const last = weekOf(scope.now.getTime());

@@ -1,3 +1,4 @@
+import { weekOf, weekStart } from '../domain/week.js';
 import { z } from 'zod';
 import { SIGNALS, type SignalRow } from '../api/quality.contract.js';
 import { AppError } from '../domain/errors.js';
@@ -457,14 +458,6 @@ export const sloStatus = async (ctx: ServiceContext, team?: string): Promise<Slo
 };
 
 // ---------------------------------------------------------------- weekly signals
-
-/** Monday (UTC) of the week holding `ms`, as YYYY-MM-DD. */
-const weekOf = (ms: number): string => {
-  const d = new Date(ms);
-  const day = (d.getUTCDay() + 6) % 7;
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - day)).toISOString().slice(0, 10);
-};
-const weekStart = (week: string): number => Date.parse(`${week}T00:00:00.000Z`);
 
 /**
  * Weekly `slo.budget_remaining` (the budget left over the rolling window at the

@@ -5,7 +5,7 @@ import type { LoggedEvent } from '../domain/event.js';
 import type { ItemState } from '../domain/item.projection.js';
 import type { Database } from './database.js';
 import { chunks, prepared, type Tx } from './event.repository.js';
-import { rowToEvent, rowToItem } from './event.mapper.js';
+import { EVENT_COLUMNS, rowToEvent, rowToItem } from './event.mapper.js';
 import type {
   BoundaryDecisionTable,
   BoundaryWeekTable,
@@ -240,24 +240,8 @@ export const listOpenIncidents = async (tx: Tx): Promise<ItemState[]> => {
   return rows.map(rowToItem);
 };
 
-const LOG_COLUMNS = [
-  'id',
-  'source',
-  'source_event_id',
-  'occurred_at',
-  'received_at',
-  'actor_identity',
-  'actor_person_id',
-  'item_key',
-  'item_snapshot',
-  'kind',
-  'field',
-  'from_value',
-  'to_value',
-  'body',
-  'target',
-  'data',
-] as const;
+/** Every event column but the payload, which no judgement reads. */
+const LOG_COLUMNS = EVENT_COLUMNS.filter((c) => c !== 'payload' && c !== 'payload_ref');
 
 const logWhere = (filter: LogFilter): string => {
   if (filter.kinds === null) return '';

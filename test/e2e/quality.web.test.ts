@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SignalRow } from '../../src/api/quality.contract.js';
 import { buildCharterIndex } from '../../src/domain/charter.identity.js';
 import { buildDemoCharter } from '../../src/domain/demo/demo.charter.js';
-import { addWeeks, weekOf } from '../../src/domain/findings.js';
+import { addWeeks, weekOf } from '../../src/domain/week.js';
 import { addUser } from '../../src/services/access.service.js';
 import { recomputeBoundariesIfStale } from '../../src/services/boundaries.service.js';
 import type { ServiceContext } from '../../src/services/context.js';
