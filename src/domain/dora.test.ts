@@ -160,22 +160,56 @@ describe('changes carried and timings', () => {
 });
 
 describe('doraBand', () => {
-  it('uses the 2023 and 2024 report edges', () => {
-    expect(doraBand('2024', 'deployment_frequency', 5)).toBe('elite');
-    expect(doraBand('2024', 'deployment_frequency', 1)).toBe('high');
-    expect(doraBand('2024', 'deployment_frequency', 0.25)).toBe('medium');
-    expect(doraBand('2024', 'deployment_frequency', 0.1)).toBe('low');
-    expect(doraBand('2023', 'lead_time', 23.9)).toBe('elite');
-    expect(doraBand('2023', 'lead_time', 24)).toBe('high');
-    expect(doraBand('2023', 'lead_time', 24 * 30)).toBe('medium');
-    expect(doraBand('2023', 'lead_time', 24 * 31)).toBe('low');
-    expect(doraBand('2023', 'change_failure_rate', 0.12)).toBe('medium');
-    expect(doraBand('2024', 'change_failure_rate', 0.12)).toBe('high');
-    expect(doraBand('2023', 'change_failure_rate', 0.2)).toBe('low');
-    expect(doraBand('2024', 'change_failure_rate', 0.2)).toBe('high');
-    expect(doraBand('2024', 'recovery_time', 0.5)).toBe('elite');
-    expect(doraBand('2024', 'recovery_time', 1)).toBe('high');
-    expect(doraBand('2023', 'recovery_time', 48)).toBe('medium');
-    expect(doraBand('2023', 'recovery_time', 24 * 8)).toBe('low');
+  type Year = Parameters<typeof doraBand>[0];
+  type Metric = Parameters<typeof doraBand>[1];
+  type Band = ReturnType<typeof doraBand>;
+  // [year, metric, edge, band just below, band at the edge, band just above] (docs/dora.md, "Benchmark bands").
+  const edges: [Year, Metric, number, Band, Band, Band][] = [];
+  for (const year of ['2023', '2024'] as const) {
+    edges.push(
+      [year, 'deployment_frequency', 5, 'high', 'elite', 'elite'],
+      [year, 'deployment_frequency', 1, 'medium', 'high', 'high'],
+      [year, 'deployment_frequency', 12 / 52, 'low', 'medium', 'medium'],
+      [year, 'lead_time', 24, 'elite', 'high', 'high'],
+      [year, 'lead_time', 24 * 7, 'high', 'high', 'medium'],
+      [year, 'lead_time', 24 * 30, 'medium', 'medium', 'low'],
+      [year, 'recovery_time', 1, 'elite', 'high', 'high'],
+      [year, 'recovery_time', 24, 'high', 'medium', 'medium'],
+      [year, 'recovery_time', 24 * 7, 'medium', 'medium', 'low'],
+      [year, 'change_failure_rate', 0.05, 'elite', 'elite', 'high'],
+    );
+  }
+  edges.push(
+    ['2023', 'change_failure_rate', 0.1, 'high', 'high', 'medium'],
+    ['2023', 'change_failure_rate', 0.15, 'medium', 'medium', 'low'],
+    ['2024', 'change_failure_rate', 0.2, 'high', 'high', 'medium'],
+    ['2024', 'change_failure_rate', 0.4, 'medium', 'medium', 'low'],
+  );
+  const step = (metric: Metric): number => (metric === 'change_failure_rate' ? 0.001 : 0.01);
+
+  it.each(edges)('%s %s edge %d: %s below, %s at, %s above', (year, metric, edge, below, at, above) => {
+    expect(doraBand(year, metric, edge - step(metric))).toBe(below);
+    expect(doraBand(year, metric, edge)).toBe(at);
+    expect(doraBand(year, metric, edge + step(metric))).toBe(above);
+  });
+
+  it('rates the extremes and the cluster values of each report', () => {
+    for (const year of ['2023', '2024'] as const) {
+      expect(doraBand(year, 'deployment_frequency', 7)).toBe('elite');
+      expect(doraBand(year, 'deployment_frequency', 0)).toBe('low');
+      expect(doraBand(year, 'lead_time', 0)).toBe('elite');
+      expect(doraBand(year, 'lead_time', 24 * 180)).toBe('low');
+      expect(doraBand(year, 'change_failure_rate', 0)).toBe('elite');
+      expect(doraBand(year, 'change_failure_rate', 1)).toBe('low');
+      expect(doraBand(year, 'recovery_time', 0)).toBe('elite');
+      expect(doraBand(year, 'recovery_time', 24 * 30)).toBe('low');
+    }
+    expect(doraBand('2023', 'change_failure_rate', 0.64)).toBe('low');
+    // 2024: the medium cluster's 10 % is below the high cluster's 20 %; a rate alone reads as high.
+    expect(doraBand('2024', 'change_failure_rate', 0.1)).toBe('high');
+    expect(doraBand('2024', 'change_failure_rate', 0.3)).toBe('medium');
+    // No cluster covers 1 day – 1 week in 2024 (medium) nor 1 week – 1 month in 2023 (low).
+    expect(doraBand('2024', 'recovery_time', 72)).toBe('medium');
+    expect(doraBand('2023', 'recovery_time', 24 * 14)).toBe('low');
   });
 });

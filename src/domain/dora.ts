@@ -343,9 +343,19 @@ interface BandEdges {
 }
 
 /**
- * Band edges (docs/dora.md has the report wording they come from). Units:
- * deployment_frequency in deployment days per week, lead_time and
+ * Band edges derived from the software delivery performance clusters of the
+ * 2023 and 2024 Accelerate State of DevOps reports (docs/dora.md, "Benchmark
+ * bands", has the cluster values, the sources and why each edge sits where it
+ * does). Units: deployment_frequency in deployment days per week, lead_time and
  * recovery_time in hours, change_failure_rate as a ratio (0..1).
+ *
+ * - deployment_frequency: 5 days a week (every working day) stands in for "on
+ *   demand", 1 for once a week, 12/52 for once a month; both years.
+ * - lead_time: one day, one week, one month (30 days); both years.
+ * - change_failure_rate: each cluster's typical rate is its band's ceiling. 2024
+ *   lists medium (10 %) below high (20 %), so medium runs from 20 % up to the
+ *   low cluster's 40 %.
+ * - recovery_time: one hour, one day, one week; both years.
  */
 export const DORA_BANDS: Record<DoraYear, Record<DoraMetric, BandEdges>> = {
   '2023': {
@@ -362,7 +372,12 @@ export const DORA_BANDS: Record<DoraYear, Record<DoraMetric, BandEdges>> = {
   },
 };
 
-/** The band of a value: higher-is-better metrics need at least the edge, the others at most (elite: below). */
+/**
+ * The band of a value. Deployment days per week need at least the edge. For the
+ * other metrics a value on an edge goes to the better band, except where the
+ * reports word that band "less than": elite lead time (< 1 day), elite recovery
+ * (< 1 hour) and high recovery (< 1 day) leave their edge to the band below.
+ */
 export const doraBand = (year: DoraYear, metric: DoraMetric, value: number): DoraBand => {
   const e = DORA_BANDS[year][metric];
   if (e.higherIsBetter) {
@@ -371,9 +386,9 @@ export const doraBand = (year: DoraYear, metric: DoraMetric, value: number): Dor
     if (value >= e.medium) return 'medium';
     return 'low';
   }
-  // Elite is "less than" one day / one hour, and "5 %" or less for the failure rate.
-  if (metric === 'change_failure_rate' ? value <= e.elite : value < e.elite) return 'elite';
-  if (value <= e.high) return 'high';
-  if (value <= e.medium) return 'medium';
+  const within = (edge: number, strict: boolean): boolean => (strict ? value < edge : value <= edge);
+  if (within(e.elite, metric !== 'change_failure_rate')) return 'elite';
+  if (within(e.high, metric === 'recovery_time')) return 'high';
+  if (within(e.medium, false)) return 'medium';
   return 'low';
 };

@@ -18,8 +18,9 @@ import {
   type PrRecord,
 } from '../domain/dora.js';
 import { defaultQualitySettings } from '../domain/quality.settings.js';
-import { deploymentFactsOf } from '../domain/stage.evidence.js';
-import type { Tx } from '../store/event.repository.js';
+import { chunks, type Tx } from '../store/event.repository.js';
+import type { QualityDeploymentTable, QualityPrTable } from '../store/schema.js';
+import { weekStart } from '../domain/week.js';
 import type { ServiceContext } from './context.js';
 
 /**
@@ -32,41 +33,10 @@ export const DORA_SIGNALS = SIGNALS.dora;
 
 const HOUR = 3_600_000;
 const DETAIL_CAP = 200;
-const PAGE = 5000;
-const SCAN_KINDS = ['deployed', 'pr_opened', 'review_submitted', 'pr_merged'] as const;
+const DAY = 86_400_000;
+/** A scoped recompute reads deployments this far before its first week, so each has its predecessor. */
+const CONTEXT_DAYS = 35;
 const INCIDENT_KINDS = ['created', 'incident_declared', 'incident_resolved', 'linked'] as const;
-
-interface ScanRow {
-  id: string;
-  kind: string;
-  occurred_at: string;
-  data: string | null;
-}
-
-/** Rows of the given kinds, unordered; SQLite streams a prepared statement, PostgreSQL pages by id. */
-async function* scanEvents(tx: Tx, kinds: readonly string[]): AsyncGenerator<ScanRow> {
-  if (tx.engine === 'sqlite' && tx.sqlite) {
-    const statement = tx.sqlite.prepare(
-      `SELECT id, kind, occurred_at, data FROM event WHERE kind IN (${kinds.map(() => '?').join(', ')})`,
-    );
-    for (const row of statement.iterate(...kinds)) yield row as ScanRow;
-    return;
-  }
-  let after = '';
-  for (;;) {
-    const rows = await tx.trx
-      .selectFrom('event')
-      .select(['id', 'kind', 'occurred_at', 'data'])
-      .where('kind', 'in', [...kinds])
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(PAGE)
-      .execute();
-    for (const row of rows) yield row;
-    if (rows.length < PAGE) return;
-    after = rows[rows.length - 1]!.id;
-  }
-}
 
 const parse = (data: string | null): Record<string, unknown> => {
   if (data === null) return {};
@@ -118,10 +88,36 @@ const ownersOf = (charter: Charter | undefined) => {
     const only = candidates.length === 1 ? candidates[0]! : null;
     return { team, component: service, group: only ?? `service:${service}`, repo: only };
   };
-  return { deployment };
+  /** The fact rows a deployment group is made of: rows of its repository, or service rows that resolve to it. */
+  const sourcesOf = (group: string): { repo: string | null; services: string[] } => {
+    if (group.startsWith('service:')) return { repo: null, services: [group.slice('service:'.length)] };
+    const services = [...reposOfComponent]
+      .filter(([, list]) => list.length === 1 && list[0] === group)
+      .map(([key]) => key.slice(key.indexOf('/') + 1));
+    return { repo: group, services };
+  };
+  /** The repositories and services whose deployments belong to these teams. */
+  const sourcesOfTeams = (teams: ReadonlySet<string>): { repos: string[]; services: string[] } => ({
+    repos: [...repos].filter(([, o]) => teams.has(o.team)).map(([r]) => r),
+    services: [...componentTeam].filter(([, t]) => teams.has(t)).map(([c]) => c),
+  });
+  return { deployment, sourcesOf, sourcesOfTeams };
 };
 
 interface Deployment extends DeploymentRecord, Owner {}
+
+const DEPLOYMENT_COLUMNS = ['repo', 'service', 'deployment_id', 'environment', 'at', 'shas', 'prs'] as const;
+type DeploymentFactRow = Pick<QualityDeploymentTable, (typeof DEPLOYMENT_COLUMNS)[number]>;
+const PR_COLUMNS = [
+  'pr_key',
+  'repo',
+  'opened_at',
+  'first_commit_at',
+  'first_review_at',
+  'merged_at',
+  'merge_sha',
+] as const;
+type PrFactRow = Pick<QualityPrTable, (typeof PR_COLUMNS)[number]>;
 
 interface PrAcc {
   key: string;
@@ -132,8 +128,6 @@ interface PrAcc {
   firstCommitAt: number | null;
   firstReviewAt: number | null;
 }
-
-const min = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 
 const capped = <T>(list: readonly T[]): { list: T[]; truncated?: number } =>
   list.length > DETAIL_CAP
@@ -163,82 +157,7 @@ export const computeDoraSignals = async (
   const owners = ownersOf(charter);
   const teams = scope.teams ? new Set(scope.teams) : null;
 
-  // 1. One pass over deployments and pull-request events.
-  const deployments = new Map<string, Deployment>();
-  const prs = new Map<string, PrAcc>();
-  for await (const row of scanEvents(tx, SCAN_KINDS)) {
-    const data = parse(row.data);
-    const at = Date.parse(row.occurred_at);
-    if (row.kind === 'deployed') {
-      const facts = deploymentFactsOf({ kind: 'deployed', data });
-      if (!facts?.production) continue;
-      const owner = owners.deployment(data);
-      if (!owner) continue;
-      const key = `${owner.group}@${facts.id ?? row.id}`;
-      let d = deployments.get(key);
-      if (!d) {
-        d = {
-          id: key,
-          group: owner.group,
-          team: owner.team,
-          component: owner.component,
-          environment: facts.environment,
-          production: true,
-          success: false,
-          at,
-          shas: [],
-          prs: [],
-        };
-        deployments.set(key, d);
-      }
-      if (facts.success) d.at = d.success ? Math.min(d.at, at) : at;
-      else if (!d.success) d.at = Math.min(d.at, at);
-      d.success ||= facts.success;
-      for (const sha of facts.shas) if (!d.shas!.includes(sha)) (d.shas as string[]).push(sha);
-      const named = [data['pr'], ...(Array.isArray(data['prs']) ? data['prs'] : [])]
-        .map(idOf)
-        .filter((p): p is string => p !== null);
-      for (const pr of named) {
-        const prKey = pr.includes('#') ? pr : owner.repo ? `${owner.repo}#${pr}` : null;
-        if (prKey && !d.prs!.includes(prKey)) (d.prs as string[]).push(prKey);
-      }
-      continue;
-    }
-    const repo = str(data['repo']);
-    const number = idOf(data['pr']);
-    if (!repo || number === null) continue;
-    const key = `${repo}#${number}`;
-    let pr = prs.get(key);
-    if (!pr) {
-      pr = {
-        key,
-        group: repo,
-        openedAt: null,
-        mergedAt: null,
-        mergeCommitSha: null,
-        firstCommitAt: null,
-        firstReviewAt: null,
-      };
-      prs.set(key, pr);
-    }
-    pr.firstCommitAt = min(pr.firstCommitAt, ms(data['firstCommitAt']));
-    if (row.kind === 'pr_opened') pr.openedAt = min(pr.openedAt, at);
-    else if (row.kind === 'review_submitted') pr.firstReviewAt = min(pr.firstReviewAt, at);
-    else {
-      pr.mergedAt = min(pr.mergedAt, at);
-      pr.mergeCommitSha ??= str(data['mergeCommitSha'])?.toLowerCase() ?? null;
-    }
-  }
-  const live = [...deployments.values()].filter((d) => d.success);
-  const liveById = new Map(live.map((d) => [d.id, d]));
-
-  // 2. What each deployment carried; each PR's first production deployment.
-  const carried = carriedChanges(live, [...prs.values()] as PrRecord[]);
-  const firstDeployOfPr = new Map<string, Deployment>();
-  for (const d of [...live].sort((a, b) => a.at - b.at))
-    for (const pr of carried.get(d.id)?.prs ?? []) if (!firstDeployOfPr.has(pr)) firstDeployOfPr.set(pr, d);
-
-  // 3. Incidents and their events (index on item_key), attributed to deployments.
+  // 0. Incidents first (few): a scoped recompute must reach back to the deployments they may be attributed to.
   const incidentItems = await tx.trx
     .selectFrom('item')
     .select(['key', 'team', 'component', 'created_at'])
@@ -257,6 +176,13 @@ export const computeDoraSignals = async (
     });
   }
   const declared = new Set<string>();
+  const incidentEvents: {
+    key: string;
+    kind: string;
+    at: number;
+    target: string | null;
+    data: Record<string, unknown>;
+  }[] = [];
   if (incidents.size > 0) {
     const rows = await tx.trx
       .selectFrom('event as e')
@@ -269,18 +195,157 @@ export const computeDoraSignals = async (
       const incident = incidents.get(r.item_key!);
       if (!incident) continue;
       const at = Date.parse(r.occurred_at);
-      const data = parse(r.data);
-      const refs = incident.references as string[];
-      for (const v of [data['deploymentId'], data['deployment']]) {
-        const ref = idOf(v);
-        if (ref) refs.push(...live.filter((d) => d.id.endsWith(`@${ref}`)).map((d) => d.id));
-      }
-      if (r.kind === 'linked' && r.target) refs.push(r.target);
+      incidentEvents.push({ key: incident.id, kind: r.kind, at, target: r.target, data: parse(r.data) });
       if (r.kind === 'incident_declared' && !declared.has(incident.id)) {
         declared.add(incident.id);
         incident.declaredAt = at;
       } else if (r.kind === 'incident_resolved') incident.resolvedAt = Math.max(incident.resolvedAt ?? 0, at);
     }
+  }
+  const windowMs = settings.incident_window_hours * HOUR;
+  let contextStart: number | null = null;
+  if (scope.sinceWeek !== undefined) {
+    const first = weekStart(scope.sinceWeek) - DAY; // a day's margin for the workspace's time zone
+    contextStart = first - CONTEXT_DAYS * DAY;
+    for (const i of incidents.values())
+      if (i.resolvedAt === null || i.resolvedAt >= first || i.declaredAt >= first)
+        contextStart = Math.min(contextStart, i.declaredAt - windowMs - DAY);
+  }
+
+  // 1. Successful production deployments from the facts table (all, or the teams' from the context start), each
+  // scoped deployment group with the last one before that start as its predecessor.
+  const deployments = new Map<string, Deployment>();
+  const addDeployment = (row: DeploymentFactRow): Deployment | null => {
+    const owner = owners.deployment({ repo: row.repo, service: row.service });
+    if (!owner || (teams && !teams.has(owner.team))) return null;
+    const key = `${owner.group}@${row.deployment_id}`;
+    const at = Date.parse(row.at);
+    let d = deployments.get(key);
+    if (!d) {
+      d = {
+        id: key,
+        group: owner.group,
+        team: owner.team,
+        component: owner.component,
+        environment: row.environment,
+        production: true,
+        success: true,
+        at,
+        shas: [],
+        prs: [],
+      };
+      deployments.set(key, d);
+    }
+    d.at = Math.min(d.at, at);
+    for (const sha of JSON.parse(row.shas) as string[]) if (!d.shas!.includes(sha)) (d.shas as string[]).push(sha);
+    for (const pr of JSON.parse(row.prs) as string[]) {
+      const prKey = pr.includes('#') ? pr : owner.repo ? `${owner.repo}#${pr}` : null;
+      if (prKey && !d.prs!.includes(prKey)) (d.prs as string[]).push(prKey);
+    }
+    return d;
+  };
+  const sources = teams ? owners.sourcesOfTeams(teams) : null;
+  if (!sources || sources.repos.length + sources.services.length > 0) {
+    let q = tx.trx.selectFrom('quality_deployment').select(DEPLOYMENT_COLUMNS);
+    if (contextStart !== null) q = q.where('at', '>=', new Date(contextStart).toISOString());
+    if (sources)
+      q = q.where((eb) =>
+        eb.or([
+          ...(sources.repos.length > 0 ? [eb('repo', 'in', sources.repos)] : []),
+          ...(sources.services.length > 0 ? [eb('service', 'in', sources.services)] : []),
+        ]),
+      );
+    for (const row of await q.execute()) addDeployment(row);
+  }
+  /** Where each group's PRs start to matter: after its predecessor (or from the beginning). */
+  const prFrom = new Map<string, string>();
+  if (contextStart !== null) {
+    const before = new Date(contextStart).toISOString();
+    for (const group of new Set([...deployments.values()].map((d) => d.group))) {
+      const { repo, services } = owners.sourcesOf(group);
+      const candidates: DeploymentFactRow[] = [];
+      if (repo !== null) {
+        const r = await tx.trx
+          .selectFrom('quality_deployment')
+          .select(DEPLOYMENT_COLUMNS)
+          .where('repo', '=', repo)
+          .where('at', '<', before)
+          .orderBy('at', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (r) candidates.push(r);
+      }
+      for (const service of services) {
+        const r = await tx.trx
+          .selectFrom('quality_deployment')
+          .select(DEPLOYMENT_COLUMNS)
+          .where('repo', 'is', null)
+          .where('service', '=', service)
+          .where('at', '<', before)
+          .orderBy('at', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (r) candidates.push(r);
+      }
+      const latest = candidates.sort((a, b) => (a.at < b.at ? 1 : -1))[0];
+      if (latest) addDeployment(latest);
+      prFrom.set(group, latest?.at ?? '');
+    }
+  }
+
+  // Pull requests: all, or those each scoped group can have carried (merged after its predecessor), plus the ones
+  // the deployments name by commit or number.
+  const prs = new Map<string, PrAcc>();
+  const addPr = (r: PrFactRow): void => {
+    if (r.repo === null || prs.has(r.pr_key)) return;
+    prs.set(r.pr_key, {
+      key: r.pr_key,
+      group: r.repo,
+      openedAt: ms(r.opened_at),
+      mergedAt: ms(r.merged_at),
+      mergeCommitSha: r.merge_sha,
+      firstCommitAt: ms(r.first_commit_at),
+      firstReviewAt: ms(r.first_review_at),
+    });
+  };
+  const prQuery = () => tx.trx.selectFrom('quality_pr').select(PR_COLUMNS);
+  if (contextStart === null) {
+    for (const r of await prQuery().execute()) addPr(r);
+  } else {
+    for (const [group, from] of prFrom) {
+      if (group.startsWith('service:')) continue;
+      for (const r of await prQuery().where('repo', '=', group).where('merged_at', '>=', from).execute()) addPr(r);
+    }
+    // In time order (then id), so lists in the details read the same whatever order the rows came in.
+    const live = [...deployments.values()].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const part of chunks([...new Set(live.flatMap((d) => d.shas ?? []))]))
+      for (const r of await prQuery().where('merge_sha', 'in', part).execute()) addPr(r);
+    for (const part of chunks([...new Set(live.flatMap((d) => d.prs ?? []))]))
+      for (const r of await prQuery().where('pr_key', 'in', part).execute()) addPr(r);
+  }
+  // In time order (then id), so lists in the details read the same whatever order the rows came in.
+  const live = [...deployments.values()].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const liveById = new Map(live.map((d) => [d.id, d]));
+
+  // 2. What each deployment carried; each PR's first production deployment.
+  const carried = carriedChanges(live, [...prs.values()] as PrRecord[]);
+  const firstDeployOfPr = new Map<string, Deployment>();
+  for (const d of [...live].sort((a, b) => a.at - b.at))
+    for (const pr of carried.get(d.id)?.prs ?? []) if (!firstDeployOfPr.has(pr)) firstDeployOfPr.set(pr, d);
+
+  // 3. Incidents attributed to deployments: an explicit reference first, else the window (domain/dora.ts).
+  const liveByDeploymentId = new Map<string, string[]>();
+  for (const d of live) {
+    const ref = d.id.slice(d.id.lastIndexOf('@') + 1);
+    liveByDeploymentId.set(ref, [...(liveByDeploymentId.get(ref) ?? []), d.id]);
+  }
+  for (const e of incidentEvents) {
+    const refs = incidents.get(e.key)!.references as string[];
+    for (const v of [e.data['deploymentId'], e.data['deployment']]) {
+      const ref = idOf(v);
+      if (ref) refs.push(...(liveByDeploymentId.get(ref) ?? []));
+    }
+    if (e.kind === 'linked' && e.target) refs.push(e.target);
   }
   const attributable: AttributableDeployment[] = live.map((d) => ({
     id: d.id,

@@ -24,6 +24,7 @@ import {
 import { bumpUnmapped } from '../store/connector.repository.js';
 import { evaluateAppended } from './boundaries.service.js';
 import { maintainPortal } from './portal.service.js';
+import { maintainQualityFacts } from './quality.facts.service.js';
 import { clearPortalIndex } from '../store/portal.repository.js';
 import type { ServiceContext } from './context.js';
 
@@ -146,6 +147,7 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
           : {
               teams: [...first.teams],
               itemless: first.stored.some((e) => e.itemKey === null),
+              kinds: [...new Set(first.stored.map((e) => e.kind))],
               earliestOccurredAt: first.stored.reduce(
                 (min, e) => (e.occurredAt < min ? e.occurredAt : min),
                 first.stored[0]!.occurredAt,
@@ -166,6 +168,8 @@ export interface AppendedNotice {
   teams: string[];
   /** An event without an item (a deployment, an SLI sample, coverage) may bear on any team. */
   itemless: boolean;
+  /** The kinds of the stored events: which signal families can have moved. */
+  kinds: string[];
   earliestOccurredAt: string;
 }
 
@@ -195,6 +199,7 @@ const appendInTransaction = async (
   receivedAt: string,
 ): Promise<AppendedInTransaction> => {
   const stored = await insertEventsIgnoringDuplicates(tx, logged);
+  await maintainQualityFacts(tx, stored);
 
   const freshByItem = groupByItem(stored);
   const keys = [...freshByItem.keys()];

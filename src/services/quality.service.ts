@@ -5,6 +5,7 @@ import { replaceSignals, replaceSignalsInScope } from '../store/quality.reposito
 import type { ServiceContext } from './context.js';
 import { onAppended } from './events.service.js';
 import { computeDoraSignals, DORA_SIGNALS } from './dora.service.js';
+import { ensureQualityFacts } from './quality.facts.service.js';
 import { evaluateFindings, type EvaluateResult } from './findings.service.js';
 import {
   BUG_SIGNALS,
@@ -31,11 +32,37 @@ export interface QualityScope {
   teams?: readonly string[] | undefined;
   /** Only weeks from this Monday on; all when absent. */
   sinceWeek?: string | undefined;
+  /** Only these signal families (the ones the new events can move); all when absent. */
+  families?: readonly FamilyName[] | undefined;
 }
+
+export type FamilyName = 'dora' | 'slo' | 'review' | 'coverage' | 'bugs' | 'pace';
+
+const PR_KINDS = ['pr_opened', 'review_submitted', 'pr_merged'];
+/**
+ * The event kinds each family reads, directly or through the projection. Bug
+ * flow and pace read items and their stage history, which any item event can
+ * move; an event of another kind leaves the family's figures as they were.
+ */
+const FAMILY_KINDS: Record<FamilyName, (kind: string) => boolean> = {
+  dora: (k) =>
+    [...PR_KINDS, 'deployed', 'incident_declared', 'incident_resolved', 'linked', 'created', 'closed'].includes(k),
+  slo: (k) => k === 'sli_sample',
+  review: (k) => PR_KINDS.includes(k),
+  coverage: (k) => k === 'coverage_report',
+  bugs: (k) => k !== 'sli_sample' && k !== 'coverage_report' && k !== 'slo_alert',
+  pace: (k) => k !== 'sli_sample' && k !== 'coverage_report' && k !== 'slo_alert',
+};
+
+/** The families that events of these kinds can move. */
+export const familiesOfKinds = (kinds: Iterable<string>): FamilyName[] => {
+  const list = [...kinds];
+  return (Object.keys(FAMILY_KINDS) as FamilyName[]).filter((f) => list.some(FAMILY_KINDS[f]));
+};
 
 type Compute = (ctx: ServiceContext, tx: Tx, scope: QualityScope) => Promise<SignalRow[]>;
 
-const FAMILIES: readonly { name: string; signals: readonly string[]; compute: Compute }[] = [
+const FAMILIES: readonly { name: FamilyName; signals: readonly string[]; compute: Compute }[] = [
   { name: 'dora', signals: DORA_SIGNALS, compute: computeDoraSignals },
   { name: 'slo', signals: SLO_SIGNALS, compute: computeSloSignals },
   { name: 'review', signals: REVIEW_SIGNALS, compute: computeReviewSignals },
@@ -47,7 +74,7 @@ const FAMILIES: readonly { name: string; signals: readonly string[]; compute: Co
 export interface QualityRecompute {
   rows: number;
   ms: number;
-  /** Milliseconds per family, and for the findings. */
+  /** Milliseconds per family, and for the findings (and the one-time facts build, when it ran). */
   timings: Record<string, number>;
   findings: EvaluateResult;
 }
@@ -74,9 +101,12 @@ export const recomputeQuality = async (
   });
   const started = performance.now();
   const timings: Record<string, number> = {};
+  const built = await ensureQualityFacts(ctx);
+  if (built) timings['facts'] = built.ms;
   let rows = 0;
   await withTransaction(ctx.database, async (tx) => {
     for (const family of FAMILIES) {
+      if (scope.families !== undefined && !scope.families.includes(family.name)) continue;
       const t0 = performance.now();
       const computed = await family.compute(ctx, tx, full);
       if (full.teams === undefined && full.sinceWeek === undefined) await replaceSignals(tx, family.signals, computed);
@@ -100,7 +130,8 @@ export interface QualityWorker {
  * Keeps the signals and findings current while the server runs: a full
  * recompute at start, then, about every second, the teams and weeks that
  * this process's appends touched (all teams when an itemless event — a
- * deployment, an SLI sample, coverage — arrived).
+ * deployment, an SLI sample, coverage — arrived), in the families whose
+ * inputs those events' kinds are.
  */
 export const createQualityWorker = (ctx: ServiceContext, options: { intervalMs?: number } = {}): QualityWorker => {
   const intervalMs = options.intervalMs ?? 1000;
@@ -110,8 +141,10 @@ export const createQualityWorker = (ctx: ServiceContext, options: { intervalMs?:
   let pendingTeams = new Set<string>();
   let pendingAll = false;
   let pendingSince: string | null = null;
+  let pendingKinds = new Set<string>();
   const unsubscribe = onAppended(ctx, (notice) => {
     if (notice.itemless) pendingAll = true;
+    for (const k of notice.kinds) pendingKinds.add(k);
     for (const t of notice.teams) pendingTeams.add(t);
     if (pendingSince === null || notice.earliestOccurredAt < pendingSince) pendingSince = notice.earliestOccurredAt;
   });
@@ -126,10 +159,12 @@ export const createQualityWorker = (ctx: ServiceContext, options: { intervalMs?:
     const all = pendingAll;
     const teams = [...pendingTeams];
     const since = weekOf(pendingSince);
+    const families = familiesOfKinds(pendingKinds);
     pendingTeams = new Set();
     pendingAll = false;
     pendingSince = null;
-    await recomputeQuality(ctx, { ...(all ? {} : { teams }), sinceWeek: since });
+    pendingKinds = new Set();
+    await recomputeQuality(ctx, { ...(all ? {} : { teams }), sinceWeek: since, families });
   };
   const tick = (): void => {
     running = pass()

@@ -31,8 +31,6 @@ export const DETAIL_IDS = 50;
 const DEFAULT_WEEKS = 104;
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
-/** PR events this long before the first week still count (a PR opened before, merged in it). */
-const PR_LOOKBACK_DAYS = 180;
 
 // ---------------------------------------------------------------- weeks
 
@@ -49,12 +47,6 @@ const weekSql = (tx: Tx, column: string): RawBuilder<string> =>
   tx.engine === 'sqlite'
     ? sql<string>`date(${sql.ref(column)}, 'weekday 0', '-6 days')`
     : sql<string>`to_char(substr(${sql.ref(column)}, 1, 10)::date - (extract(isodow from substr(${sql.ref(column)}, 1, 10)::date)::int - 1), 'YYYY-MM-DD')`;
-
-/** A JSON field of a text column, as text. */
-const jsonText = (tx: Tx, column: string, field: string): RawBuilder<string | null> =>
-  tx.engine === 'sqlite'
-    ? sql<string | null>`json_extract(${sql.ref(column)}, ${`$.${field}`})`
-    : sql<string | null>`(${sql.ref(column)}::jsonb ->> ${field})`;
 
 const teamFilter = (column: string, teams: readonly string[] | undefined): RawBuilder<unknown> =>
   teams === undefined
@@ -166,37 +158,15 @@ interface PrRow {
   size: number | string | null;
 }
 
-/** Code review rigor, per merge week: one row per merged PR is grouped in SQL (each PR once, by repository or component and number). */
+/** Code review rigor, per merge week: one row per merged PR (`quality_pr`, each PR once by repository and number). */
 export const computeReviewSignals = async (ctx: ServiceContext, tx: Tx, scope: SignalScope): Promise<SignalRow[]> => {
   const weeks = weeksOf(scope);
-  const since = new Date(weekStart(weeks[0]!) - PR_LOOKBACK_DAYS * DAY).toISOString();
-  const repo = jsonText(tx, 'e.data', 'repo');
-  const pr = jsonText(tx, 'e.data', 'pr');
-  const state = jsonText(tx, 'e.data', 'state');
-  const comments = jsonText(tx, 'e.data', 'comments');
-  const additions = jsonText(tx, 'e.data', 'additions');
-  const deletions = jsonText(tx, 'e.data', 'deletions');
-  const numeric =
-    tx.engine === 'sqlite'
-      ? (x: RawBuilder<unknown>) => sql`coalesce(${x}, 0)`
-      : (x: RawBuilder<unknown>) => sql`coalesce((${x})::numeric, 0)`;
+  // One row per merged PR from the facts kept at append time (src/domain/quality.facts.ts), with its item's scope.
   const result = await sql<PrRow>`
-    select p.pr_key, max(p.team) as team, max(p.component) as component, max(p.repo) as repo,
-      min(case when p.kind = 'pr_opened' then p.occurred_at end) as opened_at,
-      min(case when p.kind = 'review_submitted' then p.occurred_at end) as first_review_at,
-      min(case when p.kind = 'pr_merged' then p.occurred_at end) as merged_at,
-      max(case when p.kind = 'review_submitted' and p.state = 'approved' then 1 else 0 end) as approved,
-      max(case when p.kind = 'review_submitted' and (p.state in ('changes_requested', 'commented') or p.comments > 0) then 1 else 0 end) as discussed,
-      max(p.size) as size
-    from (
-      select e.kind, e.occurred_at, i.team, i.component, ${repo} as repo, ${state} as state,
-        ${numeric(comments)} as comments, ${numeric(additions)} + ${numeric(deletions)} as size,
-        coalesce(${repo}, i.component, '') || '#' || ${pr} as pr_key
-      from event e left join item i on i.key = e.item_key
-      where e.kind in ('pr_opened', 'review_submitted', 'pr_merged') and e.occurred_at >= ${since} and ${pr} is not null
-    ) p
-    group by p.pr_key
-    having min(case when p.kind = 'pr_merged' then p.occurred_at end) >= ${new Date(weekStart(weeks[0]!)).toISOString()}
+    select p.pr_key, i.team, i.component, p.repo, p.opened_at, p.first_review_at, p.merged_at,
+      p.approved, p.discussed, p.size
+    from quality_pr p left join item i on i.key = p.item_key
+    where p.merged_at >= ${new Date(weekStart(weeks[0]!)).toISOString()}
   `.execute(tx.trx);
 
   const repos = repoScopes(ctx);

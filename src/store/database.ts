@@ -18,6 +18,7 @@ import * as m0011 from './migrations/0011-slo.js';
 import * as m0012 from './migrations/0012-findings.js';
 import * as m0013 from './migrations/0013-portal-search-indexes.js';
 import * as m0014 from './migrations/0014-portal-seq.js';
+import * as m0015 from './migrations/0015-quality-facts.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0012-findings': m0012,
   '0013-portal-search-indexes': m0013,
   '0014-portal-seq': m0014,
+  '0015-quality-facts': m0015,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

@@ -1,7 +1,9 @@
 import type { SignalRow } from '../api/quality.contract.js';
 import type { Database } from './database.js';
 import { chunks, type Tx } from './event.repository.js';
-import type { QualitySignalWeekTable } from './schema.js';
+import { sql } from 'kysely';
+import type { DeploymentFact, PrFact } from '../domain/quality.facts.js';
+import type { QualityDeploymentTable, QualityPrTable, QualitySignalWeekTable } from './schema.js';
 
 /** Storage of quality signals: every family writes and reads the same weekly rows. */
 
@@ -93,4 +95,83 @@ export const replaceSignalsInScope = async (
   for (const part of chunks(rows.map(toTable), 500)) {
     await tx.trx.insertInto('quality_signal_week').values(part).execute();
   }
+};
+
+// ---------------------------------------------------------------- facts (quality_pr, quality_deployment)
+
+/** `a` if it is earlier than the stored value (or that is null), else the stored value: portable SQL. */
+const earliestSql = (column: keyof QualityPrTable & string) =>
+  sql<
+    string | null
+  >`case when excluded.${sql.ref(column)} is not null and (quality_pr.${sql.ref(column)} is null or excluded.${sql.ref(column)} < quality_pr.${sql.ref(column)}) then excluded.${sql.ref(column)} else quality_pr.${sql.ref(column)} end`;
+
+const prRow = (p: PrFact): QualityPrTable => ({
+  pr_key: p.prKey,
+  repo: p.repo,
+  number: p.number,
+  item_key: p.itemKey,
+  opened_at: p.openedAt,
+  first_commit_at: p.firstCommitAt,
+  first_review_at: p.firstReviewAt,
+  merged_at: p.mergedAt,
+  merge_sha: p.mergeSha,
+  approved: p.approved ? 1 : 0,
+  discussed: p.discussed ? 1 : 0,
+  size: p.size,
+});
+
+/**
+ * Merges PR records into `quality_pr` (one per key in `prs`): earliest times,
+ * either review outcome, the largest size. The merge happens in the upsert
+ * itself, so two transactions touching one PR never lose each other's facts.
+ */
+export const upsertPrFacts = async (tx: Tx, prs: readonly PrFact[]): Promise<void> => {
+  for (const part of chunks(prs.map(prRow), 500)) {
+    await tx.trx
+      .insertInto('quality_pr')
+      .values(part)
+      .onConflict((oc) =>
+        oc.column('pr_key').doUpdateSet({
+          repo: sql<string | null>`coalesce(quality_pr.repo, excluded.repo)`,
+          item_key: sql<string | null>`coalesce(quality_pr.item_key, excluded.item_key)`,
+          opened_at: earliestSql('opened_at'),
+          first_commit_at: earliestSql('first_commit_at'),
+          first_review_at: earliestSql('first_review_at'),
+          merged_at: earliestSql('merged_at'),
+          merge_sha: sql<string | null>`coalesce(quality_pr.merge_sha, excluded.merge_sha)`,
+          approved: sql<number>`case when excluded.approved > quality_pr.approved then excluded.approved else quality_pr.approved end`,
+          discussed: sql<number>`case when excluded.discussed > quality_pr.discussed then excluded.discussed else quality_pr.discussed end`,
+          size: sql<
+            number | null
+          >`case when quality_pr.size is null or excluded.size > quality_pr.size then excluded.size else quality_pr.size end`,
+        }),
+      )
+      .execute();
+  }
+};
+
+/** Adds deployment records (one per event; a replayed event is ignored). */
+export const insertDeploymentFacts = async (tx: Tx, deployments: readonly DeploymentFact[]): Promise<void> => {
+  const rows: QualityDeploymentTable[] = deployments.map((d) => ({
+    event_id: d.eventId,
+    repo: d.repo,
+    service: d.service,
+    deployment_id: d.deploymentId,
+    environment: d.environment,
+    at: d.at,
+    shas: JSON.stringify(d.shas),
+    prs: JSON.stringify(d.prs),
+  }));
+  for (const part of chunks(rows, 500)) {
+    await tx.trx
+      .insertInto('quality_deployment')
+      .values(part)
+      .onConflict((oc) => oc.column('event_id').doNothing())
+      .execute();
+  }
+};
+
+export const clearQualityFacts = async (tx: Tx): Promise<void> => {
+  await tx.trx.deleteFrom('quality_pr').execute();
+  await tx.trx.deleteFrom('quality_deployment').execute();
 };

@@ -348,6 +348,41 @@ export interface QualitySignalWeekTable {
   details: string | null;
 }
 
+/** One pull request, merged from all its events (times as ISO text; the earliest of each). */
+export interface QualityPrTable {
+  /** `owner/name#number`, or `<item key>#number` for a PR event without a repository. */
+  pr_key: string;
+  repo: string | null;
+  number: string;
+  item_key: string | null;
+  opened_at: string | null;
+  first_commit_at: string | null;
+  first_review_at: string | null;
+  merged_at: string | null;
+  merge_sha: string | null;
+  /** 1 once an approving review arrived. */
+  approved: number;
+  /** 1 once a review asked for changes, commented, or carried comments. */
+  discussed: number;
+  /** Changed lines (additions + deletions), the largest reported. */
+  size: number | null;
+}
+
+/** One successful production deployment event. */
+export interface QualityDeploymentTable {
+  event_id: string;
+  repo: string | null;
+  service: string | null;
+  /** The source's deployment id, else the event id. */
+  deployment_id: string;
+  environment: string;
+  at: string;
+  /** JSON array of lower-case commit shas. */
+  shas: string;
+  /** JSON array of PR references as given. */
+  prs: string;
+}
+
 /** A finding of the quality catalog, one per rule and scope (`component` '' for team level). */
 export interface QualityFindingTable {
   id: string;
@@ -444,6 +479,8 @@ export interface DB {
   escalation: EscalationTable;
   escalation_notification: EscalationNotificationTable;
   quality_signal_week: QualitySignalWeekTable;
+  quality_pr: QualityPrTable;
+  quality_deployment: QualityDeploymentTable;
   subscription: SubscriptionTable;
   notification_delivery: NotificationDeliveryTable;
   item_stage_change: ItemStageChangeTable;
