@@ -7,6 +7,16 @@ import type { QualityDeploymentTable, QualityPrTable, QualitySignalWeekTable } f
 
 /** Storage of quality signals: every family writes and reads the same weekly rows. */
 
+/** The detail fields a chart or tile shows: which SLO, the guardrail, its target. */
+export const SUMMARY_DETAILS = ['slo', 'guardrail', 'inferred', 'target'] as const;
+
+/** The chart's few fields of a row's details, or null. */
+export const summaryOf = (details: Record<string, unknown> | null): Record<string, unknown> | null => {
+  if (details === null) return null;
+  const kept = Object.fromEntries(SUMMARY_DETAILS.filter((k) => k in details).map((k) => [k, details[k]]));
+  return Object.keys(kept).length > 0 ? kept : null;
+};
+
 const toTable = (r: SignalRow): QualitySignalWeekTable => ({
   signal: r.signal,
   team: r.team,
@@ -16,9 +26,10 @@ const toTable = (r: SignalRow): QualitySignalWeekTable => ({
   numerator: r.numerator,
   denominator: r.denominator,
   details: r.details === null ? null : JSON.stringify(r.details),
+  summary: r.details === null ? null : JSON.stringify(summaryOf(r.details)),
 });
 
-const fromTable = (r: QualitySignalWeekTable): SignalRow => ({
+const fromTable = (r: Omit<QualitySignalWeekTable, 'summary'>): SignalRow => ({
   signal: r.signal,
   team: r.team,
   component: r.component === '' ? null : r.component,
@@ -66,10 +77,15 @@ export interface SignalQuery {
   component?: string | null | undefined;
   signals?: readonly string[] | undefined;
   sinceWeek?: string | undefined;
+  /** Read each row's summary (the chart's few fields) as its details, not the full details. */
+  summaryOnly?: boolean | undefined;
 }
 
 export const listSignals = async (database: Database, q: SignalQuery = {}): Promise<SignalRow[]> => {
-  let query = database.db.selectFrom('quality_signal_week').selectAll();
+  let query = database.db
+    .selectFrom('quality_signal_week')
+    .select(['signal', 'team', 'component', 'week', 'value', 'numerator', 'denominator'])
+    .select(q.summaryOnly ? 'summary as details' : 'details');
   if (q.team !== undefined) query = query.where('team', '=', q.team);
   if (q.component !== undefined) query = query.where('component', '=', q.component ?? '');
   if (q.signals !== undefined && q.signals.length > 0) query = query.where('signal', 'in', [...q.signals]);

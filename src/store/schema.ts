@@ -346,6 +346,8 @@ export interface QualitySignalWeekTable {
   denominator: number | null;
   /** JSON object, or null. */
   details: string | null;
+  /** JSON object of the few detail fields a chart shows (see `SUMMARY_DETAILS`), or null. */
+  summary: string | null;
 }
 
 /** One pull request, merged from all its events (times as ISO text; the earliest of each). */
@@ -426,7 +428,15 @@ export interface EscalationNotificationTable {
   subject: string;
   body: string;
   created_at: string;
+  /** When the SMTP server took the e-mail; null while unsent. */
   sent_at: string | null;
+  /** ISO: the end of the claim while `claimed_by` holds the row, else the retry time of a failed send. */
+  claimed_until: string | null;
+  /** The mailer round holding the row; null when nobody does. */
+  claimed_by: string | null;
+  /** Sends tried (counted when claimed). */
+  attempts: Generated<number>;
+  last_error: string | null;
 }
 
 /** An SLO in force (docs/slo.md); `spec` is the OpenSLO document as JSON. */

@@ -7,6 +7,10 @@ import type { Kysely } from 'kysely';
 // JSON. Which team a row belongs to comes from the charter at read time, so a charter change needs no rewrite.
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // Each weekly signal row gets a summary beside its details: the few fields a chart shows (JSON), so the Quality
+  // API reads small rows and never parses the lists of ids and timings behind a figure.
+  await db.schema.alterTable('quality_signal_week').addColumn('summary', 'text').execute();
+
   await db.schema
     .createTable('quality_pr')
     .addColumn('pr_key', 'text', (c) => c.primaryKey())
@@ -56,6 +60,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('quality_signal_week').dropColumn('summary').execute();
   await db.schema.dropTable('quality_deployment').execute();
   await db.schema.dropTable('quality_pr').execute();
 }
