@@ -18,7 +18,7 @@ import { demoContext } from './bench.context.js';
 
 const DURATION = Number(process.env['BENCH_API_SECONDS'] ?? 10);
 
-const child = (path: string, mode: 'full' | 'incremental') =>
+const child = (path: string, mode: 'facts' | 'full' | 'incremental' | 'deployment') =>
   JSON.parse(
     execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'quality.child.ts'), path, mode], {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -61,6 +61,18 @@ export const run = async (): Promise<void> => {
     const { secret: token } = await createToken(ctx, { kind: 'cli' }, user, 'bench');
     await db.close();
 
+    const facts = child(server.path, 'facts');
+    figures.push(
+      figure({
+        name: `rebuild of the PR and deployment facts from the whole log, once per upgrade or \`lanes rebuild\` (${facts.rows.toLocaleString('en-US')} events read; ${(facts.timings['prs'] ?? 0).toLocaleString('en-US')} PRs, ${(facts.timings['deployments'] ?? 0).toLocaleString('en-US')} deployments; peak RSS ${Math.round(facts.maxRssMb)} MB)`,
+        value: facts.seconds,
+        unit: 's',
+        floor: floorSeconds,
+        ratio: floorSeconds / facts.seconds,
+        target: 'no target (floor: reading every event kind and time once)',
+        pass: true,
+      }),
+    );
     const full = child(server.path, 'full');
     figures.push(
       figure({
@@ -89,6 +101,23 @@ export const run = async (): Promise<void> => {
         ratio: full.seconds / incremental.seconds,
         target: '<= 5 s (floor: the full recompute of this run)',
         pass: incremental.seconds <= 5,
+      }),
+    );
+
+    const deployment = child(server.path, 'deployment');
+    figures.push(
+      figure({
+        name: `one new production deployment: DORA for every team from its week, and findings (${Object.entries(
+          deployment.timings,
+        )
+          .map(([k, v]) => `${k} ${v} ms`)
+          .join(', ')})`,
+        value: deployment.seconds,
+        unit: 's',
+        floor: full.seconds,
+        ratio: full.seconds / deployment.seconds,
+        target: '<= 5 s (floor: the full recompute of this run)',
+        pass: deployment.seconds <= 5,
       }),
     );
 

@@ -1,11 +1,16 @@
 /**
  * One quality recompute in its own process, so its peak RSS is its own:
- *   quality.child.ts <sqlite file> full|incremental
+ *   quality.child.ts <sqlite file> facts|full|incremental|deployment
+ *  - facts: rebuild the PR and deployment facts from the whole log (what an upgrade or `lanes rebuild` does once);
+ *  - full: every family and the findings, from the facts and the projection;
+ *  - incremental: one new bug appended, then what the worker recomputes for it;
+ *  - deployment: one new production deployment appended, then what the worker recomputes for it.
  * Prints one JSON line.
  */
 import { demoContext } from './bench.context.js';
 import { appendEvents } from '../src/services/events.service.js';
-import { recomputeQuality } from '../src/services/quality.service.js';
+import { familiesOfKinds, recomputeQuality } from '../src/services/quality.service.js';
+import { rebuildQualityFacts } from '../src/services/quality.facts.service.js';
 import { applyCharterSlos } from '../src/services/slo.service.js';
 import { openDatabase } from '../src/store/database.js';
 import { listSignals } from '../src/store/quality.repository.js';
@@ -16,10 +21,54 @@ const database = await openDatabase({ url: path! });
 const ctx = demoContext(database);
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 
-if (mode === 'full') {
+if (mode === 'facts') {
+  const started = process.hrtime.bigint();
+  const result = await rebuildQualityFacts(ctx);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const count = async (table: 'quality_pr' | 'quality_deployment') =>
+    Number(
+      (
+        await database.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  console.log(
+    JSON.stringify({
+      seconds,
+      maxRssMb: rssMb(),
+      rows: result.events,
+      timings: { prs: await count('quality_pr'), deployments: await count('quality_deployment') },
+    }),
+  );
+} else if (mode === 'full') {
   await applyCharterSlos(ctx);
   const started = process.hrtime.bigint();
   const result = await recomputeQuality(ctx);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(JSON.stringify({ seconds, maxRssMb: rssMb(), rows: result.rows, timings: result.timings }));
+} else if (mode === 'deployment') {
+  // One new production deployment of a Payments service: the worker recomputes the DORA family for all teams (an
+  // itemless event may bear on any team) from the deployment's week on, then the findings.
+  const last = await database.db
+    .selectFrom('event')
+    .select((eb) => eb.fn.max('occurred_at').as('at'))
+    .executeTakeFirstOrThrow();
+  const at = new Date(Date.parse(String(last.at)) + 120_000).toISOString();
+  const started = process.hrtime.bigint();
+  await appendEvents(ctx, [
+    {
+      source: 'deploys',
+      sourceEventId: `bench-deploy-${Date.now()}`,
+      occurredAt: at,
+      change: {
+        kind: 'deployed',
+        data: { service: 'checkout', environment: 'production', deploymentId: `bench-${Date.now()}` },
+      },
+    },
+  ]);
+  const result = await recomputeQuality(ctx, { sinceWeek: weekOf(at), families: familiesOfKinds(['deployed']) });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(JSON.stringify({ seconds, maxRssMb: rssMb(), rows: result.rows, timings: result.timings }));
 } else {
@@ -40,7 +89,13 @@ if (mode === 'full') {
       change: { kind: 'created' },
     },
   ]);
-  const result = await recomputeQuality(ctx, { teams: ['payments'], sinceWeek: weekOf(at) });
+  // What the worker does for this append: the touched team, from the event's week, in the families a `created` event
+  // can move.
+  const result = await recomputeQuality(ctx, {
+    teams: ['payments'],
+    sinceWeek: weekOf(at),
+    families: familiesOfKinds(['created']),
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const inflow = await listSignals(database, { team: 'payments', signals: ['bugs.inflow'], sinceWeek: weekOf(at) });
   console.log(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USER_ROLES } from '../domain/access.js';
+import { AUDIT_ACTIONS, USER_ROLES } from '../domain/access.js';
 
 /** The HTTP contract for sign-in, users, API tokens and the audit log. */
 
@@ -55,7 +55,7 @@ export const auditSchema = z.object({
       id: z.string(),
       at: z.string(),
       actor: z.string(),
-      action: z.string(),
+      action: z.enum(AUDIT_ACTIONS),
       target: z.string().nullable(),
       details: z.unknown(),
     }),

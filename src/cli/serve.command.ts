@@ -12,6 +12,7 @@ import { loadDemo } from '../services/demo.service.js';
 import { rebuildProjection } from '../services/events.service.js';
 import { recomputeBoundariesIfStale } from '../services/boundaries.service.js';
 import { ensurePortalIndex } from '../services/portal.index.js';
+import { createEscalationMailer } from '../services/escalation.notify.js';
 import { buildNotificationSenders, createNotifier } from '../services/notifications.service.js';
 import { createQualityWorker } from '../services/quality.service.js';
 import { applyCharterSlos } from '../services/slo.service.js';
@@ -128,10 +129,12 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       if (demoLogin) io.out(demoLogin);
       if (activeHooks.length > 0) io.out(`Webhooks: ${activeHooks.map((p) => `/hooks/${p}`).join(', ')}`);
       // Stage changes become notifications (e-mail, Slack, webhooks) in the background; safe with several instances.
-      const notifier = createNotifier(deps, buildNotificationSenders(config.secrets, { publicUrl: config.publicUrl }), {
-        publicUrl: config.publicUrl,
-      });
+      const senders = buildNotificationSenders(config.secrets, { publicUrl: config.publicUrl });
+      const notifier = createNotifier(deps, senders, { publicUrl: config.publicUrl });
       notifier.start();
+      // Escalations opened or reopened are e-mailed to engineering leadership with the same sender.
+      const escalationMailer = createEscalationMailer(deps, senders, { publicUrl: config.publicUrl });
+      escalationMailer.start();
       // Quality signals and findings: computed whole now, then kept current as events arrive.
       const quality = createQualityWorker(deps);
       quality.start();
@@ -143,6 +146,8 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         process.once('SIGTERM', stop);
       });
       await app.close();
+      // Before the notifier: closing it closes the senders both use.
+      await escalationMailer.close();
       await notifier.close();
       await quality.close();
       await intake.close();

@@ -5,7 +5,14 @@ import { loadConfig, type Config } from '../config.js';
 import { createDeps, type AppDeps } from '../deps.js';
 import { AppError } from '../domain/errors.js';
 import { loadCharterFile } from '../services/charter.service.js';
-import { applySlos, pushSamples, sloStatus, type SampleInput, type SloStatus } from '../services/slo.service.js';
+import {
+  applySlos,
+  evaluateSloAlerts,
+  pushSamples,
+  sloStatus,
+  type SampleInput,
+  type SloStatus,
+} from '../services/slo.service.js';
 import { EXIT, type CliIo } from './io.js';
 
 interface CommonFlags {
@@ -154,6 +161,8 @@ export const registerSloCommands = (program: Command, io: CliIo): void => {
   ).action(async (flags: CommonFlags & { team?: string; json?: boolean }) => {
     const deps = await open(io, flags);
     try {
+      // No worker runs beside a CLI command: count the log's new samples and evaluate the alerts first.
+      await evaluateSloAlerts(deps);
       const list = await sloStatus(deps, flags.team);
       io.out(flags.json ? JSON.stringify({ slos: list }, null, 2) : formatSloStatus(list));
       io.exitCode = EXIT.ok;

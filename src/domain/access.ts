@@ -34,6 +34,13 @@ export const AUDIT_ACTIONS = [
   'boundaries.recompute',
   'slo.apply',
   'notification.retry',
+  // Moves of an escalation made by a person: acknowledged, action planned, resolved, dismissed, or opened again.
+  // Automatic moves (a finding opened or reopened by the evaluation) stay in the escalation's own history.
+  'escalation.acknowledge',
+  'escalation.plan',
+  'escalation.resolve',
+  'escalation.dismiss',
+  'escalation.reopen',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

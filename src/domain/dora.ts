@@ -263,16 +263,26 @@ export const median = (values: readonly number[]): number | null => {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+const QUARTER_HOUR = 900_000;
+const localDates = new Map<string, string>();
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
 export const localDate = (ms: number, timeZone: string): string => {
+  // Every zone's offset is a whole number of quarter hours, so a quarter hour of UTC lies within one local date:
+  // formatting is costly and a recompute asks for the same quarters many times.
+  const key = `${timeZone}\u0000${Math.floor(ms / QUARTER_HOUR)}`;
+  const hit = localDates.get(key);
+  if (hit !== undefined) return hit;
   let f = formatters.get(timeZone);
   if (!f)
     formatters.set(
       timeZone,
       (f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })),
     );
-  return f.format(ms);
+  const day = f.format(ms);
+  if (localDates.size >= 200_000) localDates.clear();
+  localDates.set(key, day);
+  return day;
 };
 
 /** Monday of the week of a calendar date (YYYY-MM-DD). */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import {
   AttemptLimiter,
@@ -10,6 +11,7 @@ import {
 } from '../domain/access.js';
 import { AppError } from '../domain/errors.js';
 import * as repo from '../store/access.repository.js';
+import type { DB } from '../store/schema.js';
 import type { ServiceContext } from './context.js';
 
 /** scrypt parameters: N=2^15, r=8, p=1 (OWASP's minimum for scrypt), 64-byte key. */
@@ -69,17 +71,32 @@ const parse = <T extends z.ZodType>(schema: T, input: unknown): z.output<T> => {
 export type Actor = { kind: 'user'; user: User } | { kind: 'cli' };
 const actorName = (actor: Actor): string => (actor.kind === 'cli' ? 'cli' : actor.user.email);
 
+/** Records one entry of the audit log. */
 export const recordAudit = async (
   ctx: ServiceContext,
   actor: Actor,
   action: AuditAction,
   target: string | null,
   details?: unknown,
+): Promise<void> => recordAuditAs(ctx, actorName(actor), action, target, details);
+
+/**
+ * The same for an actor known by name only (a user's e-mail, else their id).
+ * `db` is the connection to write with: pass a transaction's so the entry
+ * commits, or rolls back, with the change it records.
+ */
+export const recordAuditAs = async (
+  ctx: ServiceContext,
+  actor: string,
+  action: AuditAction,
+  target: string | null,
+  details?: unknown,
+  db: Kysely<DB> = ctx.database.db,
 ): Promise<void> => {
-  await repo.insertAudit(ctx.database, {
+  await repo.insertAuditWith(db, {
     id: ctx.newId(),
     at: ctx.clock().toISOString(),
-    actor: actorName(actor),
+    actor,
     action,
     target,
     details,

@@ -155,7 +155,7 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
             },
     };
   });
-  if (result.notice) for (const listener of appendListeners.get(ctx.database) ?? []) listener(result.notice);
+  if (result.notice) announceAppended(ctx, result.notice);
   // External identities the charter does not name are shown by `lanes sources` as unmapped, once per new event.
   if (result.unknownActors.length > 0) {
     await bumpUnmapped(ctx.database, result.unknownActors, receivedAt);
@@ -174,6 +174,14 @@ export interface AppendedNotice {
 }
 
 const appendListeners = new WeakMap<ServiceContext['database'], Set<(notice: AppendedNotice) => void>>();
+
+/**
+ * Tells the listeners that inputs of the quality signals changed outside the
+ * log (SLO samples pushed through the API), as an append would.
+ */
+export const announceAppended = (ctx: ServiceContext, notice: AppendedNotice): void => {
+  for (const listener of appendListeners.get(ctx.database) ?? []) listener(notice);
+};
 
 /** Calls `listener` after each append to this database that stored something (in this process). */
 export const onAppended = (ctx: ServiceContext, listener: (notice: AppendedNotice) => void): (() => void) => {

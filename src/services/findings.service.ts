@@ -7,6 +7,7 @@ import {
   type SignalRow,
   type qualityQuerySchema,
 } from '../api/quality.contract.js';
+import type { AuditAction } from '../domain/access.js';
 import type { Charter, Person, Team } from '../domain/charter.schema.js';
 import { AppError } from '../domain/errors.js';
 import { doraBand, type DoraBand, type DoraMetric } from '../domain/dora.js';
@@ -16,6 +17,7 @@ import { defaultQualitySettings, type QualitySettings } from '../domain/quality.
 import { withTransaction, type Tx } from '../store/event.repository.js';
 import { listSignals } from '../store/quality.repository.js';
 import type { EscalationTable, QualityFindingTable } from '../store/schema.js';
+import { recordAuditAs } from './access.service.js';
 import type { ServiceContext } from './context.js';
 import { sloStatus, type SloStatus } from './slo.service.js';
 
@@ -451,11 +453,26 @@ export const transitionInputSchema = z.strictObject({
 });
 export type TransitionInput = z.infer<typeof transitionInputSchema>;
 
+/** The audit log's action for a move by a person to each state. */
+const AUDIT_ACTION_OF: Record<FindingState, AuditAction> = {
+  open: 'escalation.reopen',
+  acknowledged: 'escalation.acknowledge',
+  action_planned: 'escalation.plan',
+  resolved: 'escalation.resolve',
+  dismissed: 'escalation.dismiss',
+};
+
+/**
+ * Moves an escalation along its lifecycle for a person. The move is kept in
+ * the escalation's own history and, in the same transaction, in the audit
+ * log (actor: the person's e-mail, else their id; target: the escalation;
+ * details: from, to, and the plan link or reason).
+ */
 export const transitionEscalation = async (
   ctx: ServiceContext,
   id: string,
   input: TransitionInput,
-  by: { id: string; name?: string | undefined },
+  by: { id: string; name?: string | undefined; email?: string | undefined },
 ): Promise<EscalationBrief> => {
   const parsed = transitionInputSchema.safeParse(input);
   if (!parsed.success) {
@@ -501,6 +518,20 @@ export const transitionEscalation = async (
     if (Number(updated.numUpdatedRows) !== 1) {
       throw new AppError('LANES_CONFLICT', 'the escalation changed meanwhile; reload and try again');
     }
+    await recordAuditAs(
+      ctx,
+      by.email ?? by.id,
+      AUDIT_ACTION_OF[to],
+      id,
+      {
+        from,
+        to,
+        ...(planUrl ? { planUrl } : {}),
+        ...(reason ? { reason } : {}),
+        ...(by.name ? { byName: by.name } : {}),
+      },
+      tx.trx,
+    );
   });
   return escalationBrief(ctx, id);
 };
@@ -608,14 +639,6 @@ export interface QualityOverview {
 
 const PACE = new Set<string>(SIGNALS.pace);
 
-/** The few detail fields a chart or tile shows: which SLO, the guardrail, whether a link was inferred. */
-const KEPT_DETAILS = ['slo', 'guardrail', 'inferred', 'target'] as const;
-const slimDetails = (details: Record<string, unknown> | null): Record<string, unknown> | null => {
-  if (details === null) return null;
-  const kept = Object.fromEntries(KEPT_DETAILS.filter((k) => k in details).map((k) => [k, details[k]]));
-  return Object.keys(kept).length > 0 ? kept : null;
-};
-
 export const qualityOverview = async (ctx: ServiceContext, query: QualityQuery): Promise<QualityOverview> => {
   const charter = ctx.charter()?.charter;
   const team: Team | undefined = charter?.teams.find((t) => t.id === query.team);
@@ -626,16 +649,15 @@ export const qualityOverview = async (ctx: ServiceContext, query: QualityQuery):
   const rows = await listSignals(ctx.database, {
     team: team.id,
     sinceWeek: addWeeks(currentWeek, -(query.weeks - 1)),
+    // The id lists behind each figure stay in the store (the brief shows them): charts need the figures.
+    summaryOnly: true,
   });
-  // Team level only for pace; a component asked for keeps its rows and the team's. The id lists behind each figure
-  // stay in the store (the brief shows them): a page of charts needs the figures, not thousands of ids.
-  const signals = rows
-    .map((r) => ({ ...r, details: slimDetails(r.details) }))
-    .filter(
-      (r) =>
-        !(PACE.has(r.signal) && r.component !== null) &&
-        (query.component === undefined || r.component === null || r.component === query.component),
-    );
+  // Team level only for pace; a component asked for keeps its rows and the team's.
+  const signals = rows.filter(
+    (r) =>
+      !(PACE.has(r.signal) && r.component !== null) &&
+      (query.component === undefined || r.component === null || r.component === query.component),
+  );
   const latest = new Map<string, SignalRow>();
   for (const r of signals) {
     if (r.value === null) continue;

@@ -173,6 +173,7 @@ describe.each(testEngines())('quality facts on $engine', ({ open }) => {
 describe('which families an event can move', () => {
   it('maps kinds to the families that read them', () => {
     expect(familiesOfKinds(['sli_sample'])).toEqual(['slo']);
+    expect(familiesOfKinds(['slo_alert'])).toEqual(['slo']);
     expect(familiesOfKinds(['coverage_report'])).toEqual(['coverage']);
     expect(familiesOfKinds(['pr_merged'])).toEqual(['dora', 'review', 'bugs', 'pace']);
     expect(familiesOfKinds(['commented'])).toEqual(['bugs', 'pace']);

@@ -10,7 +10,7 @@ import { loadDemo } from './demo.service.js';
 import { appendEvents } from './events.service.js';
 import { listEscalations } from './findings.service.js';
 import { createQualityWorker, recomputeQuality } from './quality.service.js';
-import { applyCharterSlos } from './slo.service.js';
+import { applyCharterSlos, pushSamples } from './slo.service.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const charter = buildDemoCharter(42, NOW);
@@ -86,6 +86,19 @@ describe.each(testEngines())('quality guardrails on $engine', ({ open }) => {
     await until(async () => (await inflow()) === before + 1);
     expect(await inflow()).toBe(before + 1);
     expect(Date.now() - started).toBeLessThan(5000);
+
+    // SLO samples pushed through the API (not the log) move the SLO's rows too.
+    await applyCharterSlos(ctx);
+    const slo = (await database.db.selectFrom('slo').select(['name', 'team']).execute())[0]!;
+    const budget = async () =>
+      (await listSignals(database, { team: slo.team, signals: ['slo.budget_remaining'] })).find(
+        (r) => r.week === '2026-05-25',
+      )?.details?.['total'];
+    await until(async () => (await budget()) !== undefined);
+    const totalBefore = Number(await budget());
+    await pushSamples(ctx, slo.name, [{ at: '2026-05-31T11:00:00Z', good: 100, total: 100, id: 'pushed-1' }]);
+    await until(async () => Number(await budget()) === totalBefore + 100);
+    expect(Number(await budget())).toBe(totalBefore + 100);
     await worker.close();
   });
 });

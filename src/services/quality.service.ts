@@ -17,7 +17,7 @@ import {
   PACE_SIGNALS,
   REVIEW_SIGNALS,
 } from './quality.signals.js';
-import { computeSloSignals, SLO_SIGNALS } from './slo.service.js';
+import { computeSloSignals, evaluateSloAlerts, SLO_SIGNALS } from './slo.service.js';
 
 /**
  * Quality guardrails (PRODUCT.md C6): every signal family computed into the
@@ -47,7 +47,7 @@ const PR_KINDS = ['pr_opened', 'review_submitted', 'pr_merged'];
 const FAMILY_KINDS: Record<FamilyName, (kind: string) => boolean> = {
   dora: (k) =>
     [...PR_KINDS, 'deployed', 'incident_declared', 'incident_resolved', 'linked', 'created', 'closed'].includes(k),
-  slo: (k) => k === 'sli_sample',
+  slo: (k) => k === 'sli_sample' || k === 'slo_alert',
   review: (k) => PR_KINDS.includes(k),
   coverage: (k) => k === 'coverage_report',
   bugs: (k) => k !== 'sli_sample' && k !== 'coverage_report' && k !== 'slo_alert',
@@ -115,6 +115,12 @@ export const recomputeQuality = async (
       timings[family.name] = Math.round(performance.now() - t0);
     }
   });
+  // Alerts follow the samples: each firing or resolution is an `slo_alert` event (a read never evaluates them).
+  if (scope.families === undefined || scope.families.includes('slo')) {
+    const t1 = performance.now();
+    await evaluateSloAlerts(ctx);
+    timings['slo_alerts'] = Math.round(performance.now() - t1);
+  }
   const t0 = performance.now();
   const findings = await evaluateFindings(ctx, full.now);
   timings['findings'] = Math.round(performance.now() - t0);

@@ -428,6 +428,8 @@ interface BugRow {
 }
 
 const PAGE = 20_000;
+/** Some teams' open bugs are read in one go (a page re-reads and sorts them all). */
+const TEAM_PAGE = 100_000;
 
 /**
  * Bug flow per component and week. Inflow, escaped defects and regressions by
@@ -497,18 +499,32 @@ export const computeBugSignals = async (ctx: ServiceContext, tx: Tx, scope: Sign
     for (const a of buckets.both(r.team, r.component, r.week)) a.reopened += num(r.n);
   }
 
-  // Bugs that were open at some point of the range, a page at a time (keyset on key). `kind || ''` keeps the
-  // planners on the primary key: with the kind index they sort every bug for each page (10× slower at 1M items).
+  // Bugs that were open at some point of the range, a page at a time (keyset on key). For all teams `kind || ''`
+  // keeps the planners on the primary key: with the kind index they sort every bug for each page (10× slower at 1M
+  // items). For some teams their open and their recently closed bugs are two ranges of the (team, kind, closed_at)
+  // index, written apart so that SQLite reads those rather than every bug of the teams.
+  const columns = sql`key, team, component, created_at, closed_at, labels`;
+  const bugs =
+    scope.teams === undefined
+      ? sql`select ${columns} from item where kind || '' = 'bug' and (closed_at is null or closed_at >= ${since})`
+      : sql`select ${columns} from item where ${teamFilter('team', scope.teams)} and kind = 'bug' and closed_at is null
+          union all
+          select ${columns} from item where ${teamFilter('team', scope.teams)} and kind = 'bug' and closed_at >= ${since}`;
+  const pageSize = scope.teams === undefined ? PAGE : TEAM_PAGE;
+  // Each scope's accumulators (its own and its team's) per week, looked up once rather than per bug and week.
+  const scopeWeeks = new Map<string, Acc[][]>();
   let after = '';
   for (;;) {
     const page = await sql<BugRow>`
-      select key, team, component, created_at, closed_at, labels from item
-      where kind || '' = 'bug' and key > ${after} and (closed_at is null or closed_at >= ${since})
-        and ${teamFilter('team', scope.teams)}
-      order by key limit ${PAGE}
+      select ${columns} from (${bugs}) b where key > ${after} order by key limit ${pageSize}
     `.execute(tx.trx);
     for (const b of page.rows) {
       if (!inTeams(scope, b.team)) continue;
+      const team = b.team;
+      const scopeKey = `${team}\u0001${b.component ?? ''}`;
+      let byWeek = scopeWeeks.get(scopeKey);
+      if (!byWeek) scopeWeeks.set(scopeKey, (byWeek = []));
+      const cells = (i: number): Acc[] => (byWeek[i] ??= buckets.both(team, b.component, weeks[i]!));
       const created = Date.parse(b.created_at);
       const closed = b.closed_at === null ? Infinity : Date.parse(b.closed_at);
       const createdWeek = weekIndex.get(weekOf(created));
@@ -521,7 +537,7 @@ export const computeBugSignals = async (ctx: ServiceContext, tx: Tx, scope: Sign
         }
         const isEscaped = labels.some((l) => escaped.has(l));
         const isRegression = labels.some((l) => regression.has(l));
-        for (const a of buckets.both(b.team, b.component, weeks[createdWeek]!)) {
+        for (const a of cells(createdWeek)) {
           a.inflow += 1;
           pushCapped(a.inflowIds, b.key);
           if (isEscaped) {
@@ -539,15 +555,47 @@ export const computeBugSignals = async (ctx: ServiceContext, tx: Tx, scope: Sign
       for (let i = from; i < weeks.length && endOf(i) > created; i++) {
         const end = endOf(i);
         if (closed <= end) break;
-        for (const a of buckets.both(b.team, b.component, weeks[i]!)) {
+        for (const a of cells(i)) {
           a.open += 1;
           pushCapped(a.openIds, b.key);
           a.ages.push((end - created) / DAY);
         }
       }
     }
-    if (page.rows.length < PAGE) break;
+    if (page.rows.length < pageSize) break;
     after = page.rows[page.rows.length - 1]!.key;
+  }
+
+  // The full computation has rows for every team and component whose bugs moved (came in, were open, went live,
+  // reopened) in any of its weeks. Weeks before the first one asked for are not read above: a component not seen
+  // yet is looked up there, one indexed probe each.
+  const fullFirst = weeksOf({ now: scope.now })[0]!;
+  if (weeks[0]! > fullFirst) {
+    const from = new Date(weekStart(fullFirst)).toISOString();
+    const firstEnd = new Date(weekStart(fullFirst) + WEEK).toISOString();
+    const candidates = await sql<{ team: string | null; component: string | null }>`
+      select distinct team, component from item
+      where ${scope.teams === undefined ? sql`team is not null and kind || '' = 'bug'` : sql`${teamFilter('team', scope.teams)} and kind = 'bug'`}
+    `.execute(tx.trx);
+    for (const c of candidates.rows) {
+      if (!inTeams(scope, c.team) || buckets.scopes.has(`${c.team}\u0001${c.component ?? ''}`)) continue;
+      const same = sql`i.team = ${c.team} and i.kind = 'bug' and ${c.component === null ? sql`i.component is null` : sql`i.component = ${c.component}`}`;
+      const moved = await sql<{ one: number }>`
+        select 1 as one where exists (
+          select 1 from item i
+          where ${same} and i.created_at < ${since} and (i.closed_at is null or i.closed_at >= ${from})
+            and (i.created_at >= ${from} or i.closed_at is null or i.closed_at > ${firstEnd})
+        ) or exists (
+          select 1 from item i cross join item_stage_change s
+          where ${same} and s.item_key = i.key and s.to_stage in ('live', 'verified')
+            and (s.from_stage is null or s.from_stage not in ('live', 'verified')) and s.occurred_at >= ${from} and s.occurred_at < ${since}
+        ) or exists (
+          select 1 from item i cross join event e
+          where ${same} and e.item_key = i.key and e.kind = 'reopened' and e.occurred_at >= ${from} and e.occurred_at < ${since}
+        )
+      `.execute(tx.trx);
+      if (moved.rows.length > 0) buckets.both(c.team, c.component, weeks[0]!);
+    }
   }
 
   const rows: SignalRow[] = [];
@@ -586,6 +634,12 @@ interface StartedRow {
   started: number | string;
   unplanned: number | string;
   closed_week: string | null;
+}
+interface CarriedRow {
+  team: string | null;
+  closed_week: string | null;
+  started: number | string;
+  finished: number | string | null;
 }
 interface ActivityRow {
   team: string | null;
@@ -677,24 +731,46 @@ export const computePaceSignals = async (ctx: ServiceContext, tx: Tx, scope: Sig
   }));
   // Before the first week, WIP carries over: started minus finished so far.
   const carried = new Map<string, number>();
+  const last = weeks[weeks.length - 1]!;
+  const first = weeks[0]!;
+  const startedBefore = (key: string, until: RawBuilder<unknown>, inclusive = false): RawBuilder<unknown> =>
+    sql`exists (select 1 from item_stage_change p where p.item_key = ${sql.ref(key)} and p.to_stage in ${STARTED_STAGES} and p.occurred_at ${sql.raw(inclusive ? '<=' : '<')} ${until})`;
 
-  // Work started: an item's first move into being fixed (or further); finished: its closed time.
+  // Work started: an item's first move into being fixed (or further); finished: its closed time (an item closed
+  // before it started never finishes). For all teams: every item's first start, read in item order. For some teams:
+  // only their items touched since the first week (an item's updated_at is its latest event, so no stage change of
+  // it is later), those first started since then; the items started before are counted below.
+  const firstStarts =
+    scope.teams === undefined
+      ? sql`
+          select i.team, i.kind, i.closed_at, s.started_at
+          from (
+            select item_key, min(occurred_at) as started_at from item_stage_change
+            where to_stage in ${STARTED_STAGES} group by item_key
+          ) s
+          cross join item i
+          where i.key = s.item_key`
+      : sql`
+          select i.team, i.kind, i.closed_at, min(p.occurred_at) as started_at
+          from item i cross join item_stage_change p
+          where ${teamFilter('i.team', scope.teams)} and i.updated_at >= ${first}
+            and p.item_key = i.key and p.to_stage in ${STARTED_STAGES}
+          group by i.key, i.team, i.kind, i.closed_at
+          having min(p.occurred_at) >= ${first}`;
   const startedWeek = weekSql(tx, 'f.started_at');
   const closedWeek = sql<
     string | null
-  >`case when i.closed_at is null or i.closed_at < f.started_at then null else ${weekSql(tx, 'i.closed_at')} end`;
+  >`case when f.closed_at is null or f.closed_at < f.started_at then null else ${weekSql(tx, 'f.closed_at')} end`;
   const started = await sql<StartedRow>`
-    select i.team, ${startedWeek} as week, ${closedWeek} as closed_week, count(*) as started,
-      sum(case when i.kind in ('bug', 'incident') then 1 else 0 end) as unplanned
-    from (select item_key, min(occurred_at) as started_at from item_stage_change where to_stage in ${STARTED_STAGES} group by item_key) f
-    join item i on i.key = f.item_key
-    where ${teamFilter('i.team', scope.teams)}
-    group by i.team, ${startedWeek}, ${closedWeek}
+    select f.team, ${startedWeek} as week, ${closedWeek} as closed_week, count(*) as started,
+      sum(case when f.kind in ('bug', 'incident') then 1 else 0 end) as unplanned
+    from (${firstStarts}) f
+    group by f.team, ${startedWeek}, ${closedWeek}
   `.execute(tx.trx);
   for (const r of started.rows) {
     if (!inTeams(scope, r.team)) continue;
     const n = num(r.started);
-    if (r.week >= weeks[0]!) {
+    if (r.week >= first) {
       if (weekIndex.has(r.week)) {
         const a = buckets.get(r.team, null, r.week);
         a.started += n;
@@ -705,10 +781,35 @@ export const computePaceSignals = async (ctx: ServiceContext, tx: Tx, scope: Sig
       carried.set(r.team, (carried.get(r.team) ?? 0) + n);
     }
     if (r.closed_week !== null) {
-      if (r.closed_week < weeks[0]!) carried.set(r.team, (carried.get(r.team) ?? 0) - n);
+      if (r.closed_week < first) carried.set(r.team, (carried.get(r.team) ?? 0) - n);
       else if (weekIndex.has(r.closed_week)) buckets.get(r.team, null, r.closed_week).wipOut += n;
     }
-    buckets.get(r.team, null, weeks[weeks.length - 1]!);
+    buckets.get(r.team, null, last);
+  }
+
+  // Some teams, items first started before the first week: a count per team, less those finished before it, and
+  // their finishing weeks in the range. An item closed before the first week and not touched since cannot have
+  // started after its close: started, then finished before the range, it counts for nothing. So only open, recently
+  // closed and since touched items are looked at, from the (team, kind, closed_at, …, updated_at, key) index.
+  if (scope.teams !== undefined) {
+    const before = await sql<CarriedRow>`
+      select i.team, case when i.closed_at >= ${first} then ${weekSql(tx, 'i.closed_at')} end as closed_week,
+        count(*) as started,
+        sum(case when i.closed_at < ${first} and ${startedBefore('i.key', sql.ref('i.closed_at'), true)} then 1 else 0 end) as finished
+      from item i
+      where ${teamFilter('i.team', scope.teams)}
+        and (i.closed_at is null or i.closed_at >= ${first} or i.updated_at > i.closed_at)
+        and ${startedBefore('i.key', sql`${first}`)}
+      group by 1, 2
+    `.execute(tx.trx);
+    for (const r of before.rows) {
+      if (!inTeams(scope, r.team)) continue;
+      carried.set(r.team, (carried.get(r.team) ?? 0) + num(r.started) - num(r.finished));
+      if (r.closed_week !== null && weekIndex.has(r.closed_week)) {
+        buckets.get(r.team, null, r.closed_week).wipOut += num(r.started);
+      }
+      buckets.get(r.team, null, last);
+    }
   }
 
   // After-hours: people's comments and activity, counted per UTC hour in SQL, judged in their own time zone.
@@ -730,11 +831,18 @@ export const computePaceSignals = async (ctx: ServiceContext, tx: Tx, scope: Sig
           zones.map(([person, zone]) => sql`when ${person} then ${zone}`),
           sql` `,
         )} else ${defaultZone} end`;
+  // For some teams, their items touched since the first week, then each one's events since (no event of an item is
+  // later than its updated_at); for all teams, the events of those kinds.
+  const people = sql`e.kind in ('commented', 'activity') and e.actor_person_id is not null and e.occurred_at >= ${since}
+    and (e.actor_identity is null or e.actor_identity not like 'bot:%')`;
   const activity = await sql<ActivityRow>`
     select i.team, ${zoneSql} as zone, ${hourOf} as hour, count(*) as n
-    from event e join item i on i.key = e.item_key
-    where e.kind in ('commented', 'activity') and e.actor_person_id is not null and e.occurred_at >= ${since}
-      and (e.actor_identity is null or e.actor_identity not like 'bot:%') and ${teamFilter('i.team', scope.teams)}
+    ${
+      scope.teams === undefined
+        ? sql`from event e join item i on i.key = e.item_key where ${people}`
+        : sql`from item i cross join event e
+          where ${teamFilter('i.team', scope.teams)} and i.updated_at >= ${since} and e.item_key = i.key and ${people}`
+    }
     group by 1, 2, 3
   `.execute(tx.trx);
   for (const r of activity.rows) {
@@ -761,6 +869,45 @@ export const computePaceSignals = async (ctx: ServiceContext, tx: Tx, scope: Sig
     const a = buckets.get(r.team, null, week);
     a.pages += 1;
     pushCapped(a.pageIds, r.key);
+  }
+
+  // The full computation has rows for every team with work ever started, or with people's activity or pages in one
+  // of its weeks. What was not read above (work started before the first week of some teams, weeks before the first
+  // one asked for) is looked up for the teams not seen yet.
+  const fullFirst = weeksOf({ now: scope.now })[0]!;
+  const older = first > fullFirst;
+  if (scope.teams !== undefined || older) {
+    const from = new Date(weekStart(fullFirst)).toISOString();
+    const seen = new Set([...buckets.scopes.values()].map((c) => c.team));
+    const found = (team: string): RawBuilder<unknown>[] => [
+      ...(scope.teams !== undefined
+        ? [sql`exists (select 1 from item i where i.team = ${team} and ${startedBefore('i.key', sql`${first}`)})`]
+        : []),
+      ...(older
+        ? [
+            sql`exists (
+              select 1 from item i cross join event e
+              where i.team = ${team} and i.updated_at >= ${from} and e.item_key = i.key
+                and e.kind in ('commented', 'activity') and e.actor_person_id is not null
+                and (e.actor_identity is null or e.actor_identity not like 'bot:%')
+                and e.occurred_at >= ${from} and e.occurred_at < ${since}
+            )`,
+            sql`exists (
+              select 1 from item where kind = 'incident' and team = ${team} and created_at >= ${from} and created_at < ${since}
+            )`,
+          ]
+        : []),
+    ];
+    const candidates =
+      scope.teams ??
+      (await sql<{ team: string }>`select distinct team from item where team is not null`.execute(tx.trx)).rows.map(
+        (r) => r.team,
+      );
+    for (const team of candidates) {
+      if (seen.has(team)) continue;
+      const hit = await sql<{ one: number }>`select 1 as one where ${sql.join(found(team), sql` or `)}`.execute(tx.trx);
+      if (hit.rows.length > 0) buckets.get(team, null, last);
+    }
   }
 
   const rows: SignalRow[] = [];

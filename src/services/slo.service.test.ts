@@ -9,7 +9,14 @@ import { listAlerts } from '../store/slo.repository.js';
 import type { LoadedCharter, ServiceContext } from './context.js';
 import { loadDemo } from './demo.service.js';
 import { appendEvents } from './events.service.js';
-import { applyCharterSlos, applySlos, computeSloSignals, pushSamples, sloStatus } from './slo.service.js';
+import {
+  applyCharterSlos,
+  applySlos,
+  computeSloSignals,
+  evaluateSloAlerts,
+  pushSamples,
+  sloStatus,
+} from './slo.service.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 
@@ -174,9 +181,12 @@ describe.each(testEngines())('slo service on $engine', ({ open }) => {
     await appendEvents(ctx, [sli(1, 990, 1000), sli(2, 1000, 1000)]);
     await applySlos(ctx, { documents: [JSON.parse(yamlToJson('auth-availability', 'auth'))], source: 'file' });
     await appendEvents(ctx, [sli(3, 1000, 1000)]);
+    // The quality worker (or `lanes slo status`) evaluates after appends; reading does not.
+    await evaluateSloAlerts(ctx);
     const [status] = await sloStatus(ctx);
     expect(status!.total).toBe(3000);
     expect(status!.good).toBe(2990);
+    await evaluateSloAlerts(ctx);
     const [again] = await sloStatus(ctx);
     expect(again!.total).toBe(3000);
   });

@@ -26,6 +26,7 @@ import { withTransaction, type Tx } from '../store/event.repository.js';
 import {
   addSamples,
   deleteSlosOfSourceExcept,
+  firstSampleBucket,
   getSloRow,
   insertAlerts,
   listAlerts,
@@ -38,8 +39,9 @@ import {
   type SampleToAdd,
   type SloRow,
 } from '../store/slo.repository.js';
+import type { Database } from '../store/database.js';
 import type { ServiceContext } from './context.js';
-import { appendEvents } from './events.service.js';
+import { announceAppended, appendEvents } from './events.service.js';
 
 /**
  * SLOs (PRODUCT.md C6, docs/slo.md): apply OpenSLO definitions from a file or
@@ -207,16 +209,29 @@ export const pushSamples = async (
       { problems: problems.slice(0, 100) },
     );
   }
-  const added = await withTransaction(ctx.database, async (tx) => {
-    if (!(await getSloRow(tx, name))) throw new AppError('LANES_NOT_FOUND', `No SLO named "${name}"`);
+  const { added, team } = await withTransaction(ctx.database, async (tx) => {
+    const slo = await getSloRow(tx, name);
+    if (!slo) throw new AppError('LANES_NOT_FOUND', `No SLO named "${name}"`);
     const rows: SampleToAdd[] = samples.map((s) => ({
       bucket: bucketOf(s.at),
       good: s.good,
       total: s.total,
       id: s.id === undefined ? undefined : `push:${s.id}`,
     }));
-    return addSamples(tx, name, rows);
+    const n = await addSamples(tx, name, rows);
+    if (n > 0) samplesVersion += 1;
+    return { added: n, team: slo.team };
   });
+  if (added > 0 && samples.length > 0) {
+    // The SLO's weekly rows follow, as they do for `sli_sample` events.
+    const earliest = samples.reduce((min, s) => (s.at < min ? s.at : min), samples[0]!.at);
+    announceAppended(ctx, {
+      teams: [team],
+      itemless: false,
+      kinds: ['sli_sample'],
+      earliestOccurredAt: new Date(Date.parse(earliest)).toISOString(),
+    });
+  }
   const alerts = await evaluateSloAlerts(ctx, { names: [name] });
   return { received: samples.length, added, duplicates: samples.length - added, alerts };
 };
@@ -254,6 +269,7 @@ export const ingestEventSamples = async (tx: Tx, slos: readonly SloRow[]): Promi
   }
   let added = 0;
   for (const [name, list] of toAdd) added += await addSamples(tx, name, list);
+  if (added > 0) samplesVersion += 1;
   const last = events.at(-1)!.receivedAt;
   for (const slo of slos) {
     if (slo.events_checkpoint === null || slo.events_checkpoint < last) await setEventsCheckpoint(tx, slo.name, last);
@@ -407,9 +423,26 @@ export interface SloStatus {
   alertsFiring: { rule: string; severity: string; firedAt: string }[];
 }
 
-/** Every SLO (of one team) with its budget, its burn rates and its firing alerts now. Evaluates alerts first. */
+/** Every SLO (of one team) with its budget, its burn rates and its firing alerts now. Reads only: alerts are evaluated when samples arrive (a push, the quality worker, `lanes slo status`). */
+/**
+ * Per-minute series read for status, kept for the minute they were read in
+ * and until this process adds samples; another process's samples show within
+ * the minute (status is computed at minute resolution anyway).
+ */
+let samplesVersion = 0;
+const statusSeries = new WeakMap<Database, Map<string, { minute: number; version: number; series: SampleSeries }>>();
+const cachedSeries = async (ctx: ServiceContext, name: string, minute: number): Promise<SampleSeries> => {
+  let cache = statusSeries.get(ctx.database);
+  if (!cache) statusSeries.set(ctx.database, (cache = new Map()));
+  const hit = cache.get(name);
+  if (hit && hit.minute === minute && hit.version === samplesVersion) return hit.series;
+  const version = samplesVersion;
+  const series = await seriesOf({ trx: ctx.database.db }, name);
+  cache.set(name, { minute, version, series });
+  return series;
+};
+
 export const sloStatus = async (ctx: ServiceContext, team?: string): Promise<SloStatus[]> => {
-  await evaluateSloAlerts(ctx);
   const now = toMinute(ctx.clock());
   const slos = await listSloRows(ctx.database, team);
   const alerts = await listAlerts(
@@ -418,7 +451,7 @@ export const sloStatus = async (ctx: ServiceContext, team?: string): Promise<Slo
   );
   const out: SloStatus[] = [];
   for (const slo of slos) {
-    const series = await seriesOf({ trx: ctx.database.db }, slo.name);
+    const series = await cachedSeries(ctx, slo.name, now);
     const window = windowSum(series, now, slo.window_days * 1440);
     const spec = JSON.parse(slo.spec) as { metadata?: { displayName?: unknown } };
     out.push({
@@ -465,7 +498,17 @@ export const sloStatus = async (ctx: ServiceContext, team?: string): Promise<Slo
  * denominator the bad events allowed) and `slo.burn_alerts` (alert episodes
  * fired in the week; numerator pages, denominator null) per SLO, at the SLO's
  * team and component, `details.slo` naming it. Weeks before an SLO's first
- * sample are left out. Counts new `sli_sample` events inside `tx`.
+ * sample are left out. Counts new `sli_sample` events of the SLOs in scope
+ * inside `tx`.
+ *
+ * Only the samples the requested weeks can see are read: one budget window
+ * before the first week. That is also enough for the alert episodes fired in
+ * those weeks: an alert window is shorter than half the budget window, so the
+ * rules' state just before the first week is already exact (see
+ * `evaluateAlertEpisodes`: state only changes where a sample enters or leaves a
+ * window), and episodes that seem to fire earlier are dropped. The figures are
+ * those of the whole history (window sums are differences of running totals,
+ * exact for whole-number counts).
  */
 export const computeSloSignals = async (
   _ctx: ServiceContext,
@@ -473,21 +516,33 @@ export const computeSloSignals = async (
   scope: { now: Date; teams?: readonly string[]; sinceWeek?: string },
 ): Promise<SignalRow[]> => {
   const all = await listSloRows(tx);
-  await ingestEventSamples(tx, all);
   const slos = scope.teams === undefined ? all : all.filter((s) => scope.teams!.includes(s.team));
+  await ingestEventSamples(tx, slos);
   const nowMs = scope.now.getTime();
   const until = toMinute(scope.now);
   const firstWeek = scope.sinceWeek ?? weekOf(nowMs - (DEFAULT_WEEKS - 1) * WEEK_MS);
   const rows: SignalRow[] = [];
   for (const slo of slos) {
-    const series = await seriesOf(tx, slo.name);
-    if (series.minutes.length === 0) continue;
+    const firstBucket = await firstSampleBucket(tx, slo.name);
+    if (firstBucket === null) continue;
+    const start = Math.max(
+      weekStart(weekOf(toMinute(firstBucket) * MINUTE_MS)),
+      weekStart(weekOf(weekStart(firstWeek))),
+    );
+    const windowMinutes = slo.window_days * 1440;
+    const from = minuteIso(toMinute(new Date(start)) - windowMinutes - 1);
+    const series = buildSeries(
+      (await listSamples(tx, slo.name, from)).map((s) => ({
+        minute: toMinute(s.bucket),
+        good: s.good,
+        total: s.total,
+      })),
+    );
     const episodes = evaluateAlertEpisodes(series, burnRules(slo.window_days), slo.target, until);
-    const start = Math.max(weekStart(weekOf(series.minutes[0]! * MINUTE_MS)), weekStart(weekOf(weekStart(firstWeek))));
     for (let w = start; w <= nowMs; w += WEEK_MS) {
       const week = weekOf(w);
       const endMinute = Math.min(toMinute(new Date(w + WEEK_MS)) - 1, until);
-      const sum = windowSum(series, endMinute, slo.window_days * 1440);
+      const sum = windowSum(series, endMinute, windowMinutes);
       const bad = Math.max(0, sum.total - sum.good);
       const base = { team: slo.team, component: slo.component, week };
       rows.push({

@@ -1,6 +1,7 @@
+import type { Kysely } from 'kysely';
 import type { AuditAction, User, UserRole } from '../domain/access.js';
 import type { Database } from './database.js';
-import type { ApiTokenTable, AppUserTable, AuditEntryTable, SessionTable } from './schema.js';
+import type { ApiTokenTable, AppUserTable, AuditEntryTable, DB, SessionTable } from './schema.js';
 
 const toUser = (r: AppUserTable): User => ({
   id: r.id,
@@ -98,11 +99,21 @@ export const revokeToken = async (database: Database, id: string, at: string): P
     ).numUpdatedRows,
   ) > 0;
 
-export const insertAudit = async (
-  database: Database,
-  entry: { id: string; at: string; actor: string; action: AuditAction; target: string | null; details: unknown },
-): Promise<void> => {
-  await database.db
+export interface AuditEntryInput {
+  id: string;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  target: string | null;
+  details: unknown;
+}
+
+export const insertAudit = async (database: Database, entry: AuditEntryInput): Promise<void> =>
+  insertAuditWith(database.db, entry);
+
+/** The same with a given connection, e.g. a transaction's, so the entry commits with the change it records. */
+export const insertAuditWith = async (db: Kysely<DB>, entry: AuditEntryInput): Promise<void> => {
+  await db
     .insertInto('audit_entry')
     .values({ ...entry, details: entry.details === undefined ? null : JSON.stringify(entry.details) })
     .execute();

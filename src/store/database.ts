@@ -19,6 +19,8 @@ import * as m0012 from './migrations/0012-findings.js';
 import * as m0013 from './migrations/0013-portal-search-indexes.js';
 import * as m0014 from './migrations/0014-portal-seq.js';
 import * as m0015 from './migrations/0015-quality-facts.js';
+import * as m0016 from './migrations/0016-quality-indexes.js';
+import * as m0017 from './migrations/0017-escalation-delivery.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -54,6 +56,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-portal-search-indexes': m0013,
   '0014-portal-seq': m0014,
   '0015-quality-facts': m0015,
+  '0016-quality-indexes': m0016,
+  '0017-escalation-delivery': m0017,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

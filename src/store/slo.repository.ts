@@ -128,6 +128,18 @@ export const listSamples = async (
   return rows.map((r) => ({ bucket: r.bucket, good: Number(r.good), total: Number(r.total) }));
 };
 
+/** The SLO's earliest sample minute, or null without samples. */
+export const firstSampleBucket = async (from: Database | Pick<Tx, 'trx'>, slo: string): Promise<string | null> => {
+  const row = await q(from)
+    .selectFrom('slo_sample')
+    .select('bucket')
+    .where('slo', '=', slo)
+    .orderBy('bucket')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.bucket ?? null;
+};
+
 /** sli_sample events received at or after `since` (all when null), oldest first. */
 export const listSliEventsSince = async (
   from: Database | Pick<Tx, 'trx'>,

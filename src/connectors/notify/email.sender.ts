@@ -5,8 +5,10 @@ import type { NotificationSender } from './notify.types.js';
 /**
  * E-mail over SMTP with nodemailer's pooled transport: a few connections kept
  * open and reused, so thousands of messages do not pay a handshake each.
- * Every message carries `List-Unsubscribe` (the signed https link) with
- * `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058), a stable
+ * A message with an unsubscribe URL carries `List-Unsubscribe` (the signed
+ * https link) with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
+ * (RFC 8058); one without (an empty `unsubscribeUrl`, e.g. the escalation
+ * e-mails the charter addresses) carries neither. Every message has a stable
  * Message-ID per delivery, and `Auto-Submitted: auto-generated` (RFC 3834) so
  * out-of-office replies stay away.
  */
@@ -81,9 +83,9 @@ export const createEmailSender = (options: EmailSenderOptions): EmailSender => {
           text: n.message.text,
           html: n.message.html,
           messageId: `<${n.key}@${options.messageIdDomain}>`,
-          list: { unsubscribe: { url: n.unsubscribeUrl, comment: 'Unsubscribe' } },
+          ...(n.unsubscribeUrl ? { list: { unsubscribe: { url: n.unsubscribeUrl, comment: 'Unsubscribe' } } } : {}),
           headers: {
-            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            ...(n.unsubscribeUrl ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
             'Auto-Submitted': 'auto-generated',
             'X-Lanes-Delivery': n.key,
           },

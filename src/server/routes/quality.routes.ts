@@ -87,8 +87,8 @@ export const qualityRoutes = (ctx: ServiceContext): RouteSpec[] => [
     responses: { 200: briefSchema, 400: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema },
     handler: async ({ params, body, principal }) => {
       const user = principal!.user;
-      // Who moved it is kept in the escalation's own history (the audit log's actions are a closed list).
-      return transitionEscalation(ctx, params.id, body, { id: user.id, name: user.name });
+      // Who moved it is kept in the escalation's own history and in the audit log (escalation.* actions).
+      return transitionEscalation(ctx, params.id, body, { id: user.id, name: user.name, email: user.email });
     },
   }),
   defineRoute({
