@@ -293,7 +293,16 @@ export const mondayOf = (date: string): string => {
 };
 
 /** The week (its Monday) of an instant, by the calendar of the time zone. */
-export const weekOf = (ms: number, timeZone = 'UTC'): string => mondayOf(localDate(ms, timeZone));
+const weeksOfDays = new Map<string, string>();
+export const weekOf = (ms: number, timeZone = 'UTC'): string => {
+  const day = localDate(ms, timeZone);
+  let week = weeksOfDays.get(day);
+  if (week === undefined) {
+    if (weeksOfDays.size >= 100_000) weeksOfDays.clear();
+    weeksOfDays.set(day, (week = mondayOf(day)));
+  }
+  return week;
+};
 
 /** Weeks (Mondays) from `from` to `to`, both included. */
 export const weeksBetween = (from: string, to: string): string[] => {

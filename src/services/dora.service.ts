@@ -34,8 +34,6 @@ export const DORA_SIGNALS = SIGNALS.dora;
 const HOUR = 3_600_000;
 const DETAIL_CAP = 200;
 const DAY = 86_400_000;
-/** A scoped recompute reads deployments this far before its first week, so each has its predecessor. */
-const CONTEXT_DAYS = 35;
 const INCIDENT_KINDS = ['created', 'incident_declared', 'incident_resolved', 'linked'] as const;
 
 const parse = (data: string | null): Record<string, unknown> => {
@@ -151,18 +149,46 @@ export const computeDoraSignals = async (
   tx: Tx,
   scope: { now: Date; teams?: readonly string[]; sinceWeek?: string },
 ): Promise<SignalRow[]> => {
-  const charter = ctx.charter()?.charter;
-  const settings = charter?.quality ?? defaultQualitySettings();
-  const timeZone = charter?.workspace.timezone ?? 'UTC';
-  const owners = ownersOf(charter);
-  const teams = scope.teams ? new Set(scope.teams) : null;
+  const settings = ctx.charter()?.charter.quality ?? defaultQualitySettings();
+  const loaded = await loadIncidents(
+    tx,
+    scope.sinceWeek === undefined ? null : weekStart(scope.sinceWeek) - DAY,
+    settings.incident_window_hours * HOUR,
+  );
+  if (scope.teams !== undefined) return computeDoraOfTeams(ctx, tx, { ...scope, teams: scope.teams }, loaded);
+  // One team at a time: a team's deployments and pull requests are all a team's figures need, and memory stays at
+  // one team's share of the workspace.
+  const out: SignalRow[] = [];
+  for (const team of ctx.charter()?.charter.teams ?? [])
+    for (const row of await computeDoraOfTeams(ctx, tx, { ...scope, teams: [team.id] }, loaded)) out.push(row);
+  return out;
+};
 
-  // 0. Incidents first (few): a scoped recompute must reach back to the deployments they may be attributed to.
-  const incidentItems = await tx.trx
+interface LoadedIncidents {
+  incidents: Map<string, IncidentRecord & { team: string }>;
+  events: { key: string; kind: string; at: number; target: string | null; data: Record<string, unknown> }[];
+}
+
+/**
+ * Incidents (few) with their declared and resolved times and the events that
+ * may link them to a deployment. A scoped recompute (`firstMs`) needs only the
+ * incidents that can land in its weeks: declared from a window before the
+ * first week (failed deployments) or resolved from it on (recoveries); the
+ * item's closed time stands for the resolution here.
+ */
+const loadIncidents = async (tx: Tx, firstMs: number | null, windowMs: number): Promise<LoadedIncidents> => {
+  let incidentQuery = tx.trx
     .selectFrom('item')
     .select(['key', 'team', 'component', 'created_at'])
-    .where('kind', '=', 'incident')
-    .execute();
+    .where('kind', '=', 'incident');
+  if (firstMs !== null) {
+    const declaredFrom = new Date(firstMs - windowMs - DAY).toISOString();
+    const resolvedFrom = new Date(firstMs).toISOString();
+    incidentQuery = incidentQuery.where((eb) =>
+      eb.or([eb('created_at', '>=', declaredFrom), eb('closed_at', 'is', null), eb('closed_at', '>=', resolvedFrom)]),
+    );
+  }
+  const incidentItems = await incidentQuery.execute();
   const incidents = new Map<string, IncidentRecord & { team: string }>();
   for (const i of incidentItems) {
     if (!i.team) continue;
@@ -183,17 +209,16 @@ export const computeDoraSignals = async (
     target: string | null;
     data: Record<string, unknown>;
   }[] = [];
-  if (incidents.size > 0) {
+  for (const part of chunks([...incidents.keys()])) {
     const rows = await tx.trx
-      .selectFrom('event as e')
-      .innerJoin('item as i', 'i.key', 'e.item_key')
-      .select(['e.item_key', 'e.kind', 'e.occurred_at', 'e.target', 'e.data'])
-      .where('i.kind', '=', 'incident')
-      .where('e.kind', 'in', [...INCIDENT_KINDS])
+      .selectFrom('event')
+      .select(['item_key', 'kind', 'occurred_at', 'target', 'data'])
+      .where('item_key', 'in', part)
       .execute();
+    // Kinds are filtered here: with a kind condition the planners pick the kind index and read every `created` event.
     for (const r of rows) {
       const incident = incidents.get(r.item_key!);
-      if (!incident) continue;
+      if (!incident || !(INCIDENT_KINDS as readonly string[]).includes(r.kind)) continue;
       const at = Date.parse(r.occurred_at);
       incidentEvents.push({ key: incident.id, kind: r.kind, at, target: r.target, data: parse(r.data) });
       if (r.kind === 'incident_declared' && !declared.has(incident.id)) {
@@ -202,13 +227,33 @@ export const computeDoraSignals = async (
       } else if (r.kind === 'incident_resolved') incident.resolvedAt = Math.max(incident.resolvedAt ?? 0, at);
     }
   }
+  return { incidents, events: incidentEvents };
+};
+
+const computeDoraOfTeams = async (
+  ctx: ServiceContext,
+  tx: Tx,
+  scope: { now: Date; teams: readonly string[]; sinceWeek?: string | undefined },
+  loaded: LoadedIncidents,
+): Promise<SignalRow[]> => {
+  const charter = ctx.charter()?.charter;
+  const settings = charter?.quality ?? defaultQualitySettings();
+  const timeZone = charter?.workspace.timezone ?? 'UTC';
+  const owners = ownersOf(charter);
+  const teams = new Set(scope.teams);
+
   const windowMs = settings.incident_window_hours * HOUR;
+  const firstMs = scope.sinceWeek === undefined ? null : weekStart(scope.sinceWeek) - DAY; // a day for the time zone
+  // Each team's incidents get their own reference lists (explicit links are resolved per team below).
+  const incidents = new Map(
+    [...loaded.incidents].map(([key, i]) => [key, { ...i, references: [] as string[] }] as const),
+  );
+  const incidentEvents = loaded.events;
   let contextStart: number | null = null;
-  if (scope.sinceWeek !== undefined) {
-    const first = weekStart(scope.sinceWeek) - DAY; // a day's margin for the workspace's time zone
-    contextStart = first - CONTEXT_DAYS * DAY;
+  if (firstMs !== null) {
+    contextStart = firstMs;
     for (const i of incidents.values())
-      if (i.resolvedAt === null || i.resolvedAt >= first || i.declaredAt >= first)
+      if ((i.resolvedAt !== null && i.resolvedAt >= firstMs) || i.declaredAt >= firstMs - windowMs)
         contextStart = Math.min(contextStart, i.declaredAt - windowMs - DAY);
   }
 
@@ -309,20 +354,19 @@ export const computeDoraSignals = async (
     });
   };
   const prQuery = () => tx.trx.selectFrom('quality_pr').select(PR_COLUMNS);
-  if (contextStart === null) {
-    for (const r of await prQuery().execute()) addPr(r);
-  } else {
-    for (const [group, from] of prFrom) {
-      if (group.startsWith('service:')) continue;
-      for (const r of await prQuery().where('repo', '=', group).where('merged_at', '>=', from).execute()) addPr(r);
-    }
-    // In time order (then id), so lists in the details read the same whatever order the rows came in.
-    const live = [...deployments.values()].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const part of chunks([...new Set(live.flatMap((d) => d.shas ?? []))]))
-      for (const r of await prQuery().where('merge_sha', 'in', part).execute()) addPr(r);
-    for (const part of chunks([...new Set(live.flatMap((d) => d.prs ?? []))]))
-      for (const r of await prQuery().where('pr_key', 'in', part).execute()) addPr(r);
+  const scoped = [...deployments.values()];
+  for (const group of new Set(scoped.map((d) => d.group))) {
+    if (group.startsWith('service:')) continue;
+    let q = prQuery().where('repo', '=', group);
+    const from = prFrom.get(group);
+    if (from !== undefined) q = q.where('merged_at', '>=', from);
+    for (const r of await q.execute()) addPr(r);
   }
+  for (const part of chunks([...new Set(scoped.flatMap((d) => d.shas ?? []))]))
+    for (const r of await prQuery().where('merge_sha', 'in', part).execute()) addPr(r);
+  for (const part of chunks([...new Set(scoped.flatMap((d) => d.prs ?? []))].filter((k) => !prs.has(k))))
+    for (const r of await prQuery().where('pr_key', 'in', part).execute()) addPr(r);
+
   // In time order (then id), so lists in the details read the same whatever order the rows came in.
   const live = [...deployments.values()].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const liveById = new Map(live.map((d) => [d.id, d]));
@@ -330,31 +374,50 @@ export const computeDoraSignals = async (
   // 2. What each deployment carried; each PR's first production deployment.
   const carried = carriedChanges(live, [...prs.values()] as PrRecord[]);
   const firstDeployOfPr = new Map<string, Deployment>();
-  for (const d of [...live].sort((a, b) => a.at - b.at))
+  for (const d of live)
     for (const pr of carried.get(d.id)?.prs ?? []) if (!firstDeployOfPr.has(pr)) firstDeployOfPr.set(pr, d);
 
   // 3. Incidents attributed to deployments: an explicit reference first, else the window (domain/dora.ts).
+  // Only the deployment ids and PRs that incidents name are indexed: the lists are long, the references few.
+  const named = new Set<string>();
+  for (const e of incidentEvents)
+    for (const v of [e.data['deploymentId'], e.data['deployment']]) {
+      const ref = idOf(v);
+      if (ref) named.add(ref);
+    }
   const liveByDeploymentId = new Map<string, string[]>();
-  for (const d of live) {
-    const ref = d.id.slice(d.id.lastIndexOf('@') + 1);
-    liveByDeploymentId.set(ref, [...(liveByDeploymentId.get(ref) ?? []), d.id]);
-  }
+  if (named.size > 0)
+    for (const d of live) {
+      const ref = d.id.slice(d.id.lastIndexOf('@') + 1);
+      if (named.has(ref)) liveByDeploymentId.set(ref, [...(liveByDeploymentId.get(ref) ?? []), d.id]);
+    }
+  const deploymentOfPr = new Map<string, string>();
+  const linkedTargets = new Set<string>();
   for (const e of incidentEvents) {
     const refs = incidents.get(e.key)!.references as string[];
     for (const v of [e.data['deploymentId'], e.data['deployment']]) {
       const ref = idOf(v);
       if (ref) refs.push(...(liveByDeploymentId.get(ref) ?? []));
     }
-    if (e.kind === 'linked' && e.target) refs.push(e.target);
+    if (e.kind === 'linked' && e.target) {
+      refs.push(e.target);
+      linkedTargets.add(e.target);
+      const viaPr = firstDeployOfPr.get(e.target);
+      if (viaPr) deploymentOfPr.set(e.target, viaPr.id);
+    }
   }
-  const attributable: AttributableDeployment[] = live.map((d) => ({
-    id: d.id,
-    scopes: d.component ? [d.team, `${d.team}/${d.component}`] : [d.team],
-    at: d.at,
-    production: true,
-    success: true,
-  }));
-  const deploymentOfPr = new Map([...firstDeployOfPr].map(([pr, d]) => [pr, d.id]));
+  // Only deployments in a scope that has incidents can be attributed one.
+  const incidentScopes = new Set([...incidents.values()].map((i) => i.scope));
+  const attributable: AttributableDeployment[] = [];
+  for (const d of live) {
+    const scopes = d.component ? [d.team, `${d.team}/${d.component}`] : [d.team];
+    if (
+      scopes.some((x) => incidentScopes.has(x)) ||
+      linkedTargets.has(d.id) ||
+      liveByDeploymentId.has(d.id.slice(d.id.lastIndexOf('@') + 1))
+    )
+      attributable.push({ id: d.id, scopes, at: d.at, production: true, success: true });
+  }
   const incidentList = [...incidents.values()];
   const attributions = attributeIncidents(incidentList, attributable, settings.incident_window_hours, deploymentOfPr);
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import {
@@ -15,6 +16,7 @@ import { runCatalog, type FindingDraft } from '../domain/findings.js';
 import { addWeeks, weekOf } from '../domain/week.js';
 import { defaultQualitySettings, type QualitySettings } from '../domain/quality.settings.js';
 import { withTransaction, type Tx } from '../store/event.repository.js';
+import { getMeta, setMeta } from '../store/item.repository.js';
 import { listSignals } from '../store/quality.repository.js';
 import type { EscalationTable, QualityFindingTable } from '../store/schema.js';
 import { recordAuditAs } from './access.service.js';
@@ -323,6 +325,7 @@ export const evaluateFindings = async (ctx: ServiceContext, now: Date = ctx.cloc
       }
     });
   }
+  await touchQuality(ctx);
   return result;
 };
 
@@ -533,6 +536,7 @@ export const transitionEscalation = async (
       tx.trx,
     );
   });
+  await touchQuality(ctx);
   return escalationBrief(ctx, id);
 };
 
@@ -639,7 +643,36 @@ export interface QualityOverview {
 
 const PACE = new Set<string>(SIGNALS.pace);
 
+/**
+ * What the Quality page reads changes when signals are recomputed or an
+ * escalation moves (both bump `quality.version`), and SLO status by the minute:
+ * an overview is kept until one of those moves, so a busy page costs one meta
+ * read. Several processes share the version through the database.
+ */
+const QUALITY_VERSION = 'quality.version';
+export const touchQuality = async (ctx: ServiceContext): Promise<void> =>
+  setMeta(ctx.database, QUALITY_VERSION, `${ctx.clock().toISOString()} ${randomUUID()}`);
+const overviews = new WeakMap<ServiceContext['database'], Map<string, { stamp: string; overview: QualityOverview }>>();
+
 export const qualityOverview = async (ctx: ServiceContext, query: QualityQuery): Promise<QualityOverview> => {
+  const loaded = ctx.charter();
+  const stamp = [
+    (await getMeta(ctx.database, QUALITY_VERSION)) ?? '',
+    Math.floor(ctx.clock().getTime() / 60_000),
+    loaded?.loadedAt ?? '',
+  ].join('|');
+  const key = JSON.stringify([query.team, query.component ?? null, query.weeks, query.dora_year ?? null]);
+  let cache = overviews.get(ctx.database);
+  if (!cache) overviews.set(ctx.database, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit && hit.stamp === stamp) return hit.overview;
+  const overview = await computeOverview(ctx, query);
+  if (cache.size >= 200) cache.clear();
+  cache.set(key, { stamp, overview });
+  return overview;
+};
+
+const computeOverview = async (ctx: ServiceContext, query: QualityQuery): Promise<QualityOverview> => {
   const charter = ctx.charter()?.charter;
   const team: Team | undefined = charter?.teams.find((t) => t.id === query.team);
   if (!team) throw new AppError('LANES_NOT_FOUND', `no team ${query.team} in the charter`, { team: query.team });

@@ -236,14 +236,20 @@ export const pushSamples = async (
   return { received: samples.length, added, duplicates: samples.length - added, alerts };
 };
 
+/** A receipt time this old can no longer be stamped on a new event (appends stamp the clock when they start). */
+const SETTLED_MS = 10 * 60_000;
+
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /**
  * Counts `sli_sample` events received since each SLO's checkpoint as samples
  * of the SLOs of their `data.service`. Events at the checkpoint are read again
  * and skipped by id, so a crash or a concurrent append never counts one twice.
+ * Once the newest receipt read is older than `SETTLED_MS` (no append can still
+ * stamp that instant), the checkpoint moves just past it, so a bulk load that
+ * shares one `received_at` is not read again on every call.
  */
-export const ingestEventSamples = async (tx: Tx, slos: readonly SloRow[]): Promise<number> => {
+export const ingestEventSamples = async (tx: Tx, slos: readonly SloRow[], now: Date): Promise<number> => {
   if (slos.length === 0) return 0;
   const checkpoints = slos.map((s) => s.events_checkpoint);
   const since = checkpoints.includes(null) ? null : checkpoints.reduce((a, b) => (a! < b! ? a : b))!;
@@ -270,7 +276,9 @@ export const ingestEventSamples = async (tx: Tx, slos: readonly SloRow[]): Promi
   let added = 0;
   for (const [name, list] of toAdd) added += await addSamples(tx, name, list);
   if (added > 0) samplesVersion += 1;
-  const last = events.at(-1)!.receivedAt;
+  const newest = events.at(-1)!.receivedAt;
+  const last =
+    Date.parse(newest) < now.getTime() - SETTLED_MS ? new Date(Date.parse(newest) + 1).toISOString() : newest;
   for (const slo of slos) {
     if (slo.events_checkpoint === null || slo.events_checkpoint < last) await setEventsCheckpoint(tx, slo.name, last);
   }
@@ -325,7 +333,7 @@ export const evaluateSloAlerts = async (
   const until = toMinute(ctx.clock());
   const { events, fired, resolved } = await withTransaction(ctx.database, async (tx) => {
     const all = await listSloRows(tx);
-    await ingestEventSamples(tx, all);
+    await ingestEventSamples(tx, all, ctx.clock());
     const slos = options.names === undefined ? all : all.filter((s) => options.names!.includes(s.name));
     const stored = await listAlerts(
       tx,
@@ -517,7 +525,7 @@ export const computeSloSignals = async (
 ): Promise<SignalRow[]> => {
   const all = await listSloRows(tx);
   const slos = scope.teams === undefined ? all : all.filter((s) => scope.teams!.includes(s.team));
-  await ingestEventSamples(tx, slos);
+  await ingestEventSamples(tx, slos, scope.now);
   const nowMs = scope.now.getTime();
   const until = toMinute(scope.now);
   const firstWeek = scope.sinceWeek ?? weekOf(nowMs - (DEFAULT_WEEKS - 1) * WEEK_MS);
