@@ -107,7 +107,7 @@ export const run = async (): Promise<void> => {
     const deployment = child(server.path, 'deployment');
     figures.push(
       figure({
-        name: `one new production deployment: DORA for every team from its week, and findings (${Object.entries(
+        name: `one new production deployment: the owning team's families from its week, and findings (${Object.entries(
           deployment.timings,
         )
           .map(([k, v]) => `${k} ${v} ms`)

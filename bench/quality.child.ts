@@ -8,8 +8,8 @@
  * Prints one JSON line.
  */
 import { demoContext } from './bench.context.js';
-import { appendEvents } from '../src/services/events.service.js';
-import { familiesOfKinds, recomputeQuality } from '../src/services/quality.service.js';
+import { appendEvents, onAppended, type AppendedNotice } from '../src/services/events.service.js';
+import { recomputeQuality, workerScopeOf } from '../src/services/quality.service.js';
 import { rebuildQualityFacts } from '../src/services/quality.facts.service.js';
 import { applyCharterSlos } from '../src/services/slo.service.js';
 import { openDatabase } from '../src/store/database.js';
@@ -20,6 +20,9 @@ const [path, mode] = process.argv.slice(2);
 const database = await openDatabase({ url: path! });
 const ctx = demoContext(database);
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
+// What the server's quality worker would hear about the append, and so recompute.
+const notices: AppendedNotice[] = [];
+onAppended(ctx, (n) => notices.push(n));
 
 if (mode === 'facts') {
   const started = process.hrtime.bigint();
@@ -49,8 +52,8 @@ if (mode === 'facts') {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(JSON.stringify({ seconds, maxRssMb: rssMb(), rows: result.rows, timings: result.timings }));
 } else if (mode === 'deployment') {
-  // One new production deployment of a Payments service: the worker recomputes the DORA family for all teams (an
-  // itemless event may bear on any team) from the deployment's week on, then the findings.
+  // One new production deployment of a Payments service: the worker recomputes the families a deployment can move,
+  // for the team owning the service, from the deployment's week on, then the findings.
   const last = await database.db
     .selectFrom('event')
     .select((eb) => eb.fn.max('occurred_at').as('at'))
@@ -68,7 +71,7 @@ if (mode === 'facts') {
       },
     },
   ]);
-  const result = await recomputeQuality(ctx, { sinceWeek: weekOf(at), families: familiesOfKinds(['deployed']) });
+  const result = await recomputeQuality(ctx, workerScopeOf(notices));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(JSON.stringify({ seconds, maxRssMb: rssMb(), rows: result.rows, timings: result.timings }));
 } else {
@@ -91,11 +94,7 @@ if (mode === 'facts') {
   ]);
   // What the worker does for this append: the touched team, from the event's week, in the families a `created` event
   // can move.
-  const result = await recomputeQuality(ctx, {
-    teams: ['payments'],
-    sinceWeek: weekOf(at),
-    families: familiesOfKinds(['created']),
-  });
+  const result = await recomputeQuality(ctx, workerScopeOf(notices));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const inflow = await listSignals(database, { team: 'payments', signals: ['bugs.inflow'], sinceWeek: weekOf(at) });
   console.log(

@@ -132,6 +132,11 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
       for (const t of next.teams) first.teams.add(t);
       derived = next.derived;
     }
+    for (const e of first.stored) {
+      if (e.itemKey !== null) continue;
+      const team = teamOfItemless(ctx, e);
+      if (team !== null) first.teams.add(team);
+    }
     return {
       result: {
         received: inputs.length,
@@ -146,7 +151,7 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
           ? null
           : {
               teams: [...first.teams],
-              itemless: first.stored.some((e) => e.itemKey === null),
+              itemless: first.stored.some((e) => e.itemKey === null && teamOfItemless(ctx, e) === null),
               kinds: [...new Set(first.stored.map((e) => e.kind))],
               earliestOccurredAt: first.stored.reduce(
                 (min, e) => (e.occurredAt < min ? e.occurredAt : min),
@@ -161,6 +166,30 @@ export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventIn
     await bumpUnmapped(ctx.database, result.unknownActors, receivedAt);
   }
   return result.result;
+};
+
+/**
+ * The team an event without an item belongs to, from the charter: its
+ * `data.team`, else its `data.repo`'s mapping, else the team owning its
+ * `data.service` or `data.component`; null when none applies.
+ */
+const teamOfItemless = (ctx: ServiceContext, e: LoggedEvent): string | null => {
+  const loaded = ctx.charter();
+  if (!loaded) return null;
+  const data = e.data ?? {};
+  const text = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+  const team = text(data['team']);
+  if (team !== null && loaded.charter.teams.some((t) => t.id === team)) return team;
+  const repo = text(data['repo'])?.toLowerCase();
+  if (repo !== undefined)
+    for (const [name, scope] of Object.entries(loaded.charter.connectors?.github?.repos ?? {}))
+      if (name.toLowerCase() === repo) return scope.team;
+  for (const c of [text(data['service']), text(data['component'])])
+    if (c !== null) {
+      const owner = loaded.index.teamByComponent.get(c);
+      if (owner !== undefined) return owner;
+    }
+  return null;
 };
 
 /** What an append touched, for work that follows the log (the quality signals). */

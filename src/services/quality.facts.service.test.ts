@@ -11,9 +11,9 @@ import { withTransaction } from '../store/event.repository.js';
 import type { LoadedCharter, ServiceContext } from './context.js';
 import { loadDemo } from './demo.service.js';
 import { computeDoraSignals } from './dora.service.js';
-import { appendEvents } from './events.service.js';
+import { appendEvents, onAppended, type AppendedNotice } from './events.service.js';
 import { ensureQualityFacts, rebuildQualityFacts } from './quality.facts.service.js';
-import { familiesOfKinds } from './quality.service.js';
+import { familiesOfKinds, workerScopeOf } from './quality.service.js';
 import { computeReviewSignals } from './quality.signals.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -150,6 +150,29 @@ describe.each(testEngines())('quality facts on $engine', ({ open }) => {
       (r) => r.signal === 'dora.lead_time_median_h' && r.component === 'checkout' && r.week === '2026-05-04',
     );
     expect(lead?.value).toBe(49);
+  });
+
+  it('places an itemless deployment in the team owning its service, so the worker recomputes only that team', async () => {
+    const notices: AppendedNotice[] = [];
+    const stop = onAppended(ctx, (n) => notices.push(n));
+    const deployed = (id: string, service: string): EventInput => ({
+      source: 'deploys',
+      sourceEventId: id,
+      occurredAt: '2026-05-27T10:00:00.000Z',
+      change: { kind: 'deployed', data: { service, environment: 'production', deploymentId: id } },
+    });
+    await appendEvents(ctx, [deployed('d-1', 'checkout')]);
+    await appendEvents(ctx, [deployed('d-2', 'no-such-service')]);
+    stop();
+    expect(notices[0]).toMatchObject({ teams: ['payments'], itemless: false, kinds: ['deployed'] });
+    expect(workerScopeOf([notices[0]!])).toEqual({
+      teams: ['payments'],
+      sinceWeek: '2026-05-25',
+      families: ['dora', 'bugs', 'pace'],
+    });
+    // A deployment no charter team owns may bear on any team: every team is recomputed.
+    expect(notices[1]).toMatchObject({ teams: [], itemless: true });
+    expect(workerScopeOf(notices)).not.toHaveProperty('teams');
   });
 
   it('computes DORA and review rigor for one team from a week on exactly as the full computation does', async () => {

@@ -3,7 +3,7 @@ import { weekOf } from '../domain/week.js';
 import { withTransaction, type Tx } from '../store/event.repository.js';
 import { replaceSignals, replaceSignalsInScope } from '../store/quality.repository.js';
 import type { ServiceContext } from './context.js';
-import { onAppended } from './events.service.js';
+import { onAppended, type AppendedNotice } from './events.service.js';
 import { computeDoraSignals, DORA_SIGNALS } from './dora.service.js';
 import { ensureQualityFacts } from './quality.facts.service.js';
 import { evaluateFindings, type EvaluateResult } from './findings.service.js';
@@ -127,6 +127,25 @@ export const recomputeQuality = async (
   return { rows, ms: Math.round(performance.now() - started), timings, findings };
 };
 
+/**
+ * What the worker recomputes after some appends: the families their kinds can
+ * move, the teams they touched (all teams when an event could not be placed
+ * in one), from the week of the earliest event on.
+ */
+export const workerScopeOf = (notices: readonly AppendedNotice[]): Partial<QualityScope> => {
+  const teams = new Set(notices.flatMap((n) => n.teams));
+  const all = notices.some((n) => n.itemless);
+  const earliest = notices.reduce(
+    (min, n) => (n.earliestOccurredAt < min ? n.earliestOccurredAt : min),
+    notices[0]!.earliestOccurredAt,
+  );
+  return {
+    ...(all ? {} : { teams: [...teams] }),
+    sinceWeek: weekOf(earliest),
+    families: familiesOfKinds(notices.flatMap((n) => n.kinds)),
+  };
+};
+
 export interface QualityWorker {
   start(): void;
   close(): Promise<void>;
@@ -144,33 +163,20 @@ export const createQualityWorker = (ctx: ServiceContext, options: { intervalMs?:
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let started = false;
-  let pendingTeams = new Set<string>();
-  let pendingAll = false;
-  let pendingSince: string | null = null;
-  let pendingKinds = new Set<string>();
-  const unsubscribe = onAppended(ctx, (notice) => {
-    if (notice.itemless) pendingAll = true;
-    for (const k of notice.kinds) pendingKinds.add(k);
-    for (const t of notice.teams) pendingTeams.add(t);
-    if (pendingSince === null || notice.earliestOccurredAt < pendingSince) pendingSince = notice.earliestOccurredAt;
-  });
+  let pending: AppendedNotice[] = [];
+  const unsubscribe = onAppended(ctx, (notice) => pending.push(notice));
   const pass = async (): Promise<void> => {
     if (!ctx.charter()) return;
     if (!started) {
       started = true;
+      pending = [];
       await recomputeQuality(ctx);
       return;
     }
-    if (pendingSince === null) return;
-    const all = pendingAll;
-    const teams = [...pendingTeams];
-    const since = weekOf(pendingSince);
-    const families = familiesOfKinds(pendingKinds);
-    pendingTeams = new Set();
-    pendingAll = false;
-    pendingSince = null;
-    pendingKinds = new Set();
-    await recomputeQuality(ctx, { ...(all ? {} : { teams }), sinceWeek: since, families });
+    if (pending.length === 0) return;
+    const scope = workerScopeOf(pending);
+    pending = [];
+    await recomputeQuality(ctx, scope);
   };
   const tick = (): void => {
     running = pass()
