@@ -431,7 +431,6 @@ export interface SloStatus {
   alertsFiring: { rule: string; severity: string; firedAt: string }[];
 }
 
-/** Every SLO (of one team) with its budget, its burn rates and its firing alerts now. Reads only: alerts are evaluated when samples arrive (a push, the quality worker, `lanes slo status`). */
 /**
  * Per-minute series read for status, kept for the minute they were read in
  * and until this process adds samples; another process's samples show within
@@ -450,6 +449,11 @@ const cachedSeries = async (ctx: ServiceContext, name: string, minute: number): 
   return series;
 };
 
+/**
+ * Every SLO (of one team) with its budget, its burn rates and its firing
+ * alerts now. Reads only: alerts are evaluated when samples arrive (a push,
+ * the quality worker, `lanes slo status`).
+ */
 export const sloStatus = async (ctx: ServiceContext, team?: string): Promise<SloStatus[]> => {
   const now = toMinute(ctx.clock());
   const slos = await listSloRows(ctx.database, team);
