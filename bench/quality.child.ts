@@ -1,8 +1,9 @@
 /**
  * One quality recompute in its own process, so its peak RSS is its own:
- *   quality.child.ts <sqlite file> facts|full|incremental|deployment
+ *   quality.child.ts <sqlite file> facts|full|shaped|incremental|deployment
  *  - facts: rebuild the PR and deployment facts from the whole log (what an upgrade or `lanes rebuild` does once);
  *  - full: every family and the findings, from the facts and the projection;
+ *  - shaped: the same on a copy whose PR and deployment facts are thinned to the target's 100,000 and 20,000;
  *  - incremental: one new bug appended, then what the worker recomputes for it;
  *  - deployment: one new production deployment appended, then what the worker recomputes for it.
  * Prints one JSON line.
@@ -43,6 +44,30 @@ if (mode === 'facts') {
       maxRssMb: rssMb(),
       rows: result.events,
       timings: { prs: await count('quality_pr'), deployments: await count('quality_deployment') },
+    }),
+  );
+} else if (mode === 'shaped') {
+  // The target's shape on a copy of the workspace: the same items and events, the PR and deployment facts thinned
+  // evenly to 100,000 and 20,000 (DORA and review rigor read only the facts).
+  const sqlite = database.sqlite!;
+  const prs = Number((sqlite.prepare('SELECT count(*) AS n FROM quality_pr').get() as { n: number }).n);
+  const deployments = Number((sqlite.prepare('SELECT count(*) AS n FROM quality_deployment').get() as { n: number }).n);
+  sqlite.prepare(`DELETE FROM quality_pr WHERE rowid % ${Math.max(1, Math.round(prs / 100_000))} <> 0`).run();
+  sqlite
+    .prepare(`DELETE FROM quality_deployment WHERE rowid % ${Math.max(1, Math.round(deployments / 20_000))} <> 0`)
+    .run();
+  await applyCharterSlos(ctx);
+  const started = process.hrtime.bigint();
+  const result = await recomputeQuality(ctx);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const left = (table: string) =>
+    Number((sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+  console.log(
+    JSON.stringify({
+      seconds,
+      maxRssMb: rssMb(),
+      rows: result.rows,
+      timings: { ...result.timings, prs: left('quality_pr'), deployments: left('quality_deployment') },
     }),
   );
 } else if (mode === 'full') {
