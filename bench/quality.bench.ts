@@ -92,31 +92,6 @@ export const run = async (): Promise<void> => {
         pass: full.seconds <= 60 && full.maxRssMb <= 1536,
       }),
     );
-    // The target's shape (100,000 PRs, 20,000 deployments) on a copy of the workspace with its facts thinned.
-    const copy = `${server.path}.shaped`;
-    for (const suffix of ['', '-wal'])
-      if (existsSync(`${server.path}${suffix}`)) copyFileSync(`${server.path}${suffix}`, `${copy}${suffix}`);
-    try {
-      const shaped = child(copy, 'shaped');
-      const { prs, deployments, ...timings } = shaped.timings;
-      figures.push(
-        figure({
-          name: `full recompute at the target's shape (the same items and events; facts thinned to ${(prs ?? 0).toLocaleString('en-US')} PRs and ${(deployments ?? 0).toLocaleString('en-US')} deployments; peak RSS ${Math.round(shaped.maxRssMb)} MB; ${Object.entries(
-            timings,
-          )
-            .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
-            .join(', ')})`,
-          value: shaped.seconds,
-          unit: 's',
-          floor: floorSeconds,
-          ratio: floorSeconds / shaped.seconds,
-          target: '<= 60 s with peak RSS <= 1.5 GB (floor: reading every event kind and time once)',
-          pass: shaped.seconds <= 60 && shaped.maxRssMb <= 1536,
-        }),
-      );
-    } finally {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true });
-    }
     const incremental = child(server.path, 'incremental');
     figures.push(
       figure({
@@ -149,6 +124,32 @@ export const run = async (): Promise<void> => {
       }),
     );
 
+    // Last of the child runs: copying the workspace evicts it from the page cache.
+    // The target's shape (100,000 PRs, 20,000 deployments) on a copy of the workspace with its facts thinned.
+    const copy = `${server.path}.shaped`;
+    for (const suffix of ['', '-wal'])
+      if (existsSync(`${server.path}${suffix}`)) copyFileSync(`${server.path}${suffix}`, `${copy}${suffix}`);
+    try {
+      const shaped = child(copy, 'shaped');
+      const { prs, deployments, ...timings } = shaped.timings;
+      figures.push(
+        figure({
+          name: `full recompute at the target's shape (the same items and events; facts thinned to ${(prs ?? 0).toLocaleString('en-US')} PRs and ${(deployments ?? 0).toLocaleString('en-US')} deployments; peak RSS ${Math.round(shaped.maxRssMb)} MB; ${Object.entries(
+            timings,
+          )
+            .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+            .join(', ')})`,
+          value: shaped.seconds,
+          unit: 's',
+          floor: floorSeconds,
+          ratio: floorSeconds / shaped.seconds,
+          target: '<= 60 s with peak RSS <= 1.5 GB (floor: reading every event kind and time once)',
+          pass: shaped.seconds <= 60 && shaped.maxRssMb <= 1536,
+        }),
+      );
+    } finally {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true });
+    }
     const again = await startBenchServer();
     try {
       const paths = ['payments', 'growth', 'platform'].flatMap((team) => [
