@@ -61,6 +61,8 @@ describe('Boundaries page in Chromium', () => {
     await page.waitForURL(/team=payments/);
     const team = page.getByTestId('boundary-team-payments');
     await team.getByRole('heading', { name: 'Payments', level: 2 }).waitFor();
+    // The all-teams report shows Payments too: wait for the filtered one to replace it.
+    await page.getByTestId('boundary-team-growth').waitFor({ state: 'detached' });
     expect(await page.getByTestId('boundary-team-growth').count()).toBe(0);
     expect(await team.getByTestId('boundary-headline').textContent()).toMatch(/\d+% of decisions made in lane/);
 
