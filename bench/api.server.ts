@@ -22,7 +22,7 @@ const { app } = createServer(ctx, {
 });
 const captured = new Map<string, unknown>();
 app.get('/bench/floor', async (request) => {
-  await authorize(ctx, request, 'stakeholder');
+  await authorize(ctx, request, 'stakeholder', 'read');
   const like = String((request.query as { like?: string }).like ?? '/healthz');
   let body = captured.get(like);
   if (body === undefined) {

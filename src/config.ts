@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { AppError } from './domain/errors.js';
+import { readSignInConfig, readTrustProxy, type SignInConfig, type TrustProxy } from './config.sign-in.js';
+import { parseOutboundAllow, type OutboundAllow } from './connectors/outbound.address.js';
 
 /** Default port of `lanes serve`: L-A-N-E on a phone keypad is 5263. */
 export const DEFAULT_PORT = 5263;
@@ -24,7 +26,14 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(25 * 1024 * 1024),
+  LANES_WEBHOOK_PENDING_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   LANES_SECRETS_FILE: z.string().min(1).optional(),
+  LANES_TRUST_PROXY: z.string().optional(),
+  LANES_OUTBOUND_ALLOW: z.string().optional(),
 });
 
 /**
@@ -54,6 +63,7 @@ export const SECRET_NAMES = [
   'LANES_SLACK_SIGNING_SECRET',
   'LANES_SMTP_URL',
   'LANES_MAIL_FROM',
+  'LANES_OIDC_CLIENT_SECRET',
 ] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 export type Secrets = Partial<Record<SecretName, string>>;
@@ -109,6 +119,14 @@ const readSecrets = (env: NodeJS.ProcessEnv, file: string | undefined, cwd: stri
   return Object.freeze(secrets);
 };
 
+const readOutboundAllow = (text: string | undefined): OutboundAllow => {
+  try {
+    return parseOutboundAllow(text);
+  } catch (error) {
+    throw new AppError('LANES_CONFIG_INVALID', `LANES_OUTBOUND_ALLOW: ${(error as Error).message}`);
+  }
+};
+
 export interface Config {
   dataDir: string;
   /** `postgres://…` or the path of the SQLite file. */
@@ -120,9 +138,17 @@ export interface Config {
   logLevel: string;
   /** Largest webhook body accepted (GitHub caps its payloads at 25 MB). */
   webhookBodyLimit: number;
+  /** Bytes of webhook bodies read at once before their signatures are checked; beyond it, 503 with Retry-After. */
+  webhookPendingBytes: number;
   /** Where people reach this Lanes (share links, e-mails, feeds); http://localhost:<port> by default. */
   publicUrl: string;
   secrets: Readonly<Secrets>;
+  /** Passwords on or off, and the identity provider (`LANES_PASSWORD_LOGIN`, `LANES_OIDC_*`; docs/sso.md). */
+  signIn: SignInConfig;
+  /** `LANES_TRUST_PROXY`: which proxies' X-Forwarded-* headers to believe (off by default). */
+  trustProxy: TrustProxy;
+  /** `LANES_OUTBOUND_ALLOW`: internal hosts and ranges that user-given URLs (webhooks) may reach. */
+  outboundAllow: OutboundAllow;
 }
 
 /** Reads the environment once, validates it, and returns a frozen config. */
@@ -136,6 +162,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, cwd: string, overrides: Parti
   }
   const e = parsed.data;
   const dataDir = resolve(cwd, e.LANES_DATA_DIR);
+  const secrets = readSecrets(env, e.LANES_SECRETS_FILE, cwd);
   return Object.freeze({
     dataDir,
     databaseUrl: e.LANES_DATABASE_URL ?? join(dataDir, 'lanes.db'),
@@ -145,8 +172,12 @@ export const loadConfig = (env: NodeJS.ProcessEnv, cwd: string, overrides: Parti
     bodyLimit: e.LANES_BODY_LIMIT,
     logLevel: e.LANES_LOG_LEVEL,
     webhookBodyLimit: e.LANES_WEBHOOK_BODY_LIMIT,
+    webhookPendingBytes: e.LANES_WEBHOOK_PENDING_BYTES,
     publicUrl: (e.LANES_PUBLIC_URL ?? `http://localhost:${e.LANES_PORT}`).replace(/\/+$/, ''),
-    secrets: readSecrets(env, e.LANES_SECRETS_FILE, cwd),
+    secrets,
+    signIn: readSignInConfig(env, secrets.LANES_OIDC_CLIENT_SECRET),
+    trustProxy: readTrustProxy(e.LANES_TRUST_PROXY),
+    outboundAllow: readOutboundAllow(e.LANES_OUTBOUND_ALLOW),
     ...overrides,
   });
 };

@@ -37,12 +37,27 @@ export const tokenSchema = z.object({
   id: z.string(),
   name: z.string(),
   userId: z.string(),
+  scopes: z
+    .array(z.string())
+    .describe(
+      'What the token may do: read, write, events:write, events:write:<source>, admin (never beyond its role).',
+    ),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
 });
 export const tokensSchema = z.object({ tokens: z.array(tokenSchema) });
-export const newTokenBodySchema = z.strictObject({ name: z.string().min(1).max(100) });
+export const newTokenBodySchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  scopes: z
+    .array(z.string().max(80))
+    .min(1)
+    .max(40)
+    .optional()
+    .describe(
+      'read, write, events:write, events:write:<source>, admin; within your role and, from a token, within its own scopes. Default: all your role may hold.',
+    ),
+});
 export const newTokenSchema = z.object({
   token: tokenSchema,
   secret: z.string().describe('Shown once: send as Authorization: Bearer <secret>.'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHANGE_KINDS, ITEM_KINDS } from '../domain/event.js';
+import { CHANGE_KINDS, ITEM_KEY_MAX, ITEM_KINDS } from '../domain/event.js';
 import { STAGES } from '../domain/stage.js';
 
 /** The HTTP contract for items and events, shared by the server, the web app and the CLI. */
@@ -94,6 +94,13 @@ export const eventSchema = z.object({
   target: z.string().nullable(),
   data: z.record(z.string(), z.unknown()).nullable(),
   payloadRef: z.string().nullable(),
+  reportedBy: z
+    .object({
+      user: z.string().describe('E-mail of the user who posted it.'),
+      token: z.string().nullable().describe('Id of the API token used; null for a browser session.'),
+    })
+    .nullable()
+    .describe('Who posted the event through POST /api/v1/events; null for connectors, syncs and Lanes itself.'),
 });
 export type EventDto = z.infer<typeof eventSchema>;
 
@@ -103,7 +110,7 @@ export const itemDetailSchema = z.object({
 });
 export type ItemDetail = z.infer<typeof itemDetailSchema>;
 
-export const itemParamsSchema = z.strictObject({ key: z.string().min(1).max(120) });
+export const itemParamsSchema = z.strictObject({ key: z.string().min(1).max(ITEM_KEY_MAX) });
 
 export const appendResultSchema = z.object({
   received: z.number().int(),

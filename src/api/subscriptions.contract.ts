@@ -23,7 +23,10 @@ export const subscriptionInputSchema = z.strictObject({
     z.strictObject({ kind: z.literal('search'), name: z.string().min(1).max(120), search: savedSearchSchema }),
   ]),
   channel: z.enum(SUBSCRIPTION_CHANNELS).default('email'),
-  /** Email address (default: the user's), Slack channel or member id, or https webhook URL. Not for feeds. */
+  /**
+   * Email address (default: the user's; another one is asked to confirm first), Slack channel or member id, or
+   * https webhook URL. Not for feeds.
+   */
   address: z.string().min(1).max(2000).optional(),
   cadence: z.enum(SUBSCRIPTION_CADENCES).default('immediate'),
 });
@@ -44,6 +47,11 @@ export const subscriptionSchema = z.object({
   /** For feeds: the feed's secret URL, returned when created. For webhooks: the signing secret, returned when created. */
   feedUrl: z.string().nullable(),
   webhookSecret: z.string().nullable(),
+  /**
+   * E-mail to an address other than the subscriber's own is `pending` until that address confirms through the link
+   * Lanes e-mails it; nothing else is sent there before. `not_needed` for one's own address and other channels.
+   */
+  confirmation: z.enum(['not_needed', 'pending', 'confirmed']),
 });
 export type Subscription = z.infer<typeof subscriptionSchema>;
 

@@ -73,12 +73,22 @@ export const registerAccessCommands = (program: Command, io: CliIo): void => {
     .command('create <name>')
     .description('Create an API token for a user; the secret is shown once')
     .requiredOption('--user <email>', 'whose token it is (it acts with their role)')
-    .action(async (name: string, flags: { user: string }) =>
+    .option(
+      '--scope <scopes>',
+      'comma-separated: read, write, events:write, events:write:<source>, admin (default: all the role may hold)',
+    )
+    .action(async (name: string, flags: { user: string; scope?: string }) =>
       withDeps(io, async (deps) => {
         const owner = await access.findUserByEmail(deps, flags.user);
         if (!owner) throw new AppError('LANES_NOT_FOUND', `no user with e-mail ${flags.user}`);
-        const created = await access.createToken(deps, CLI, owner, name);
-        io.out(`Token ${created.token.id} for ${owner.email} (${owner.role}). Secret, shown once:`);
+        const scopes = flags.scope
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+        const created = await access.createToken(deps, CLI, owner, name, { scopes });
+        io.out(
+          `Token ${created.token.id} for ${owner.email} (${owner.role}), scopes ${created.token.scopes.join(' ')}. Secret, shown once:`,
+        );
         io.out(created.secret);
         io.out('Send it as: Authorization: Bearer <secret>');
       }),
@@ -90,7 +100,7 @@ export const registerAccessCommands = (program: Command, io: CliIo): void => {
       withDeps(io, async (deps) => {
         for (const t of await access.listTokens(deps)) {
           const status = t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`;
-          io.out(`${t.id}  ${t.name.padEnd(24)} created ${t.createdAt}  ${status}`);
+          io.out(`${t.id}  ${t.name.padEnd(24)} ${t.scopes.join(' ').padEnd(32)} created ${t.createdAt}  ${status}`);
         }
       }),
     );

@@ -1,8 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STARTER_CHARTER } from '../domain/charter.template.js';
+import { parse as parseYaml } from 'yaml';
 import { EXIT, type CliIo } from './io.js';
 import { runCli } from './main.js';
 
@@ -88,6 +90,60 @@ describe('lanes charter commands', () => {
     const io = fakeIo(dir);
     expect(await lanes(io, 'check')).toBe(EXIT.invalid);
     expect(io.stderr.join('\n')).toMatch(/LANES_CHARTER_DELEGATION_EXPIRED/);
+  });
+
+  it('check refuses title patterns RE2 cannot run at file:line:col, and accepts the nested quantifier', async () => {
+    const text = `${STARTER_CHARTER}decision_rules:
+  rules:
+    - { id: nested, domain: eng.architecture, when: { item_title: "^(a+)+$" } }
+    - { id: ahead, domain: eng.architecture, when: { item_title: "adr(?=x)" } }
+    - { id: behind, domain: eng.architecture, when: { item_title: '(?<=x)rfc' } }
+    - { id: again, domain: eng.architecture, when: { item_title: (a)\\1 } }
+`;
+    await writeFile(join(dir, 'lanes.yaml'), text);
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'check')).toBe(EXIT.invalid);
+    const lines = text.split('\n');
+    const at = (needle: string, shift: number): string => {
+      const line = lines.findIndex((l) => l.includes(needle));
+      return `lanes.yaml:${line + 1}:${lines[line]!.indexOf(needle) + 1 + shift}`;
+    };
+    expect(io.stderr).toEqual([
+      [
+        `${at('"adr(?=x)"', 4)} error LANES_CHARTER_PATTERN: decision_rules.rules[1].when.item_title: lookahead \`(?=…)\` / \`(?!…)\` is not supported.`,
+        '  → match the following text itself (e.g. `adr(?=:)` → `adr:`), or split the condition into two rules',
+        `${at("'(?<=x)rfc'", 1)} error LANES_CHARTER_PATTERN: decision_rules.rules[2].when.item_title: lookbehind \`(?<=…)\` / \`(?<!…)\` is not supported.`,
+        '  → match the preceding text itself (e.g. `(?<=v)\\d+` → `v\\d+`), or split the condition into two rules',
+        `${at('(a)\\1', 3)} error LANES_CHARTER_PATTERN: decision_rules.rules[3].when.item_title: backreferences (\`\\1\`, \`\\k<name>\`) are not supported.`,
+        '  → spell the repeated text out, or list the alternatives (e.g. `(a|b)\\1` → `aa|bb`)',
+      ].join('\n'),
+      '✗ lanes.yaml: 3 issues.',
+    ]);
+  });
+
+  it('check refuses a 10 MB charter with 110,000 people before reading it', async () => {
+    const people = Array.from(
+      { length: 110_000 },
+      (_, i) => `  - { id: person-${i}, name: Person Number ${i}, role: engineer, email: person-${i}@acme.example }\n`,
+    );
+    await writeFile(join(dir, 'lanes.yaml'), STARTER_CHARTER.replace('people:\n', `people:\n${people.join('')}`));
+    const { size } = await stat(join(dir, 'lanes.yaml'));
+    expect(size).toBeGreaterThan(10_000_000);
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'check')).toBe(EXIT.invalid);
+    expect(io.stderr).toEqual([
+      `error LANES_CHARTER_INVALID: lanes.yaml is ${size.toLocaleString('en-US')} bytes; a charter may be at most 1 MiB (1,048,576 bytes), so Lanes did not read it`,
+    ]);
+  });
+
+  it('schema stays a valid JSON Schema that accepts a charter with title patterns', async () => {
+    const io = fakeIo(dir);
+    expect(await lanes(io, 'schema')).toBe(EXIT.ok);
+    const validate = new Ajv2020({ strict: false }).compile(JSON.parse(io.stdout.join('')) as object);
+    const charter = parseYaml(
+      `${STARTER_CHARTER}decision_rules:\n  rules:\n    - { id: adr, domain: eng.architecture, when: { item_title: "^adr-\\\\d+" } }\n`,
+    ) as unknown;
+    expect(validate(charter), JSON.stringify(validate.errors)).toBe(true);
   });
 
   it('schema prints the JSON Schema', async () => {

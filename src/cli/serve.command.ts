@@ -9,6 +9,7 @@ import { AppError } from '../domain/errors.js';
 import { formatIssues, loadCharterFile } from '../services/charter.service.js';
 import { addUser, countUsers } from '../services/access.service.js';
 import { loadDemo } from '../services/demo.service.js';
+import { createOidcService } from '../services/oidc.service.js';
 import { rebuildProjection } from '../services/events.service.js';
 import { recomputeBoundariesIfStale } from '../services/boundaries.service.js';
 import { ensurePortalIndex } from '../services/portal.index.js';
@@ -102,12 +103,23 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       const intake = createWebhookIntake(deps, config.secrets);
       const activeHooks = activeWebhookProviders(config.secrets);
       const { app } = createServer(deps, {
-        webhooks: { intake, bodyLimit: config.webhookBodyLimit, active: activeHooks },
+        webhooks: {
+          intake,
+          bodyLimit: config.webhookBodyLimit,
+          active: activeHooks,
+          pendingBytes: config.webhookPendingBytes,
+        },
         bodyLimit: config.bodyLimit,
         version: VERSION,
         webRoot: existsSync(join(webRoot, 'index.html')) ? webRoot : undefined,
         publicUrl: config.publicUrl,
         slackSigningSecret: config.secrets.LANES_SLACK_SIGNING_SECRET,
+        trustProxy: config.trustProxy,
+        signIn: {
+          passwordLogin: config.signIn.passwordLogin,
+          oidc: config.signIn.oidc ? createOidcService(deps, config.signIn.oidc, config.publicUrl) : undefined,
+        },
+        outboundAllow: config.outboundAllow,
         reloadCharter: async () => {
           const { loaded, issues } = await loadCharterFile(config.charterPath, deps.clock());
           if (!loaded) throw new AppError('LANES_CHARTER_INVALID', formatIssues(issues), { issues });
@@ -129,7 +141,10 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       if (demoLogin) io.out(demoLogin);
       if (activeHooks.length > 0) io.out(`Webhooks: ${activeHooks.map((p) => `/hooks/${p}`).join(', ')}`);
       // Stage changes become notifications (e-mail, Slack, webhooks) in the background; safe with several instances.
-      const senders = buildNotificationSenders(config.secrets, { publicUrl: config.publicUrl });
+      const senders = buildNotificationSenders(config.secrets, {
+        publicUrl: config.publicUrl,
+        outboundAllow: config.outboundAllow,
+      });
       const notifier = createNotifier(deps, senders, { publicUrl: config.publicUrl });
       notifier.start();
       // Escalations opened or reopened are e-mailed to engineering leadership with the same sender.

@@ -22,6 +22,8 @@ export interface Principal {
   /** Set for sessions: writes must echo it in x-csrf-token. */
   csrfToken?: string;
   tokenId?: string;
+  /** Set for tokens: the scopes in force (granted, within the user's role); see `token.scopes.ts`. */
+  scopes?: readonly string[];
 }
 
 export const AUDIT_ACTIONS = [
@@ -45,34 +47,18 @@ export const AUDIT_ACTIONS = [
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /**
- * A fixed-window limiter for login attempts, keyed by client and e-mail. Pure:
- * the caller passes the time. One instance per process; several instances
- * each enforce their own window (documented in docs/ARCHITECTURE.md).
+ * A fixed-window limit on attempts per key (sign-in: client and e-mail). The
+ * windows are kept in the database, so every instance counts against the same
+ * limit; this is only the rule.
  */
-export class AttemptLimiter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-  constructor(
-    private readonly max: number,
-    private readonly windowMs: number,
-  ) {}
-
-  /** Records an attempt; returns false when the key is over its limit. */
-  attempt(key: string, nowMs: number): boolean {
-    const w = this.windows.get(key);
-    if (!w || nowMs - w.start >= this.windowMs) {
-      this.windows.set(key, { start: nowMs, count: 1 });
-      if (this.windows.size > 10_000) this.prune(nowMs);
-      return true;
-    }
-    w.count += 1;
-    return w.count <= this.max;
-  }
-
-  reset(key: string): void {
-    this.windows.delete(key);
-  }
-
-  private prune(nowMs: number): void {
-    for (const [key, w] of this.windows) if (nowMs - w.start >= this.windowMs) this.windows.delete(key);
-  }
+export interface AttemptLimit {
+  max: number;
+  windowMs: number;
 }
+
+/**
+ * Seconds to wait before trying again after the `count`-th attempt of a window
+ * that started at `windowStartMs`; 0 when the attempt is allowed.
+ */
+export const attemptRetryAfter = (limit: AttemptLimit, windowStartMs: number, count: number, nowMs: number): number =>
+  count <= limit.max ? 0 : Math.max(1, Math.ceil((windowStartMs + limit.windowMs - nowMs) / 1000));

@@ -1,4 +1,5 @@
 import {
+  actingEventOf,
   charterActorOf,
   charterPersonNamed,
   holdAgainstCharter,
@@ -175,8 +176,10 @@ export class BoundaryEvaluator {
     const teamId = item?.team ?? event.item?.team ?? null;
     const team = teamId === null ? undefined : this.teams.get(teamId);
     if (!team) return null;
-    if (isBotIdentity(this.options.charter, event.actorIdentity)) return null;
-    const person = charterActorOf(this.options.charter, event);
+    // An untrusted API-posted comment is the reporting user's, whoever it names.
+    const acting = actingEventOf(this.options.charter, event);
+    if (isBotIdentity(this.options.charter, acting.actorIdentity)) return null;
+    const person = charterActorOf(this.options.charter, acting);
     const kind = item?.kind ?? event.item?.kind;
     const result = classifyComment({
       text: event.text,

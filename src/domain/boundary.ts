@@ -3,6 +3,18 @@ import { holderForTeam, type RightsHolder, type RightsPerson } from './charter.r
 import type { Charter, Delegation, Person, Role, Team } from './charter.schema.js';
 import { isDelegationInForce, mergeDomains, teamRaci, type ResolvedDomain } from './charter.validate.js';
 import type { Decision } from './decision.rules.js';
+import { directionOf } from './boundary.direction.js';
+import { reportedActing } from './boundary.reported.js';
+import {
+  capitalise,
+  FIELD_WORDS,
+  isAre,
+  joinWords,
+  KIND_WORDS,
+  nameList,
+  ROLE_WORDS,
+  whatIsDecided,
+} from './boundary.words.js';
 import type { ItemKind, LoggedEvent } from './event.js';
 
 /**
@@ -81,6 +93,12 @@ export interface BoundaryJudgement {
   crossing: boolean;
   /** The actor is a person the charter does not know. */
   charterGap: boolean;
+  /**
+   * Set when the event was posted through the API from a source the charter
+   * does not trust: the reporting user's e-mail. The judgement is then made on
+   * that user (the `actor`), never on the actor the event names.
+   */
+  reportedBy?: string | null;
   /** What happened and what the charter says, for a person to read. */
   sentence: string;
 }
@@ -206,71 +224,8 @@ const personNamed = (pc: PreparedCharter, value: string, source: string): Person
   return null;
 };
 
-const PRODUCT_ROLES: ReadonlySet<Role> = new Set(['product-manager', 'designer']);
-const ENGINEERING_ROLES: ReadonlySet<Role> = new Set([
-  'tech-lead',
-  'engineering-manager',
-  'engineer',
-  'sre',
-  'engineering-leadership',
-]);
-
-/** Which side a domain belongs to, by its id's prefix (the catalog's convention). */
-const sideOfDomain = (domainId: string): 'product' | 'engineering' | 'other' => {
-  const prefix = domainId.slice(0, domainId.indexOf('.'));
-  if (prefix === 'eng' || prefix === 'engineering' || prefix === 'sre') return 'engineering';
-  if (prefix === 'product' || prefix === 'trio' || prefix === 'design') return 'product';
-  return 'other';
-};
-
-const directionOf = (role: Role, domainId: string): Direction => {
-  const side = sideOfDomain(domainId);
-  if (PRODUCT_ROLES.has(role) && side === 'engineering') return 'product_to_engineering';
-  if (ENGINEERING_ROLES.has(role) && side === 'product') return 'engineering_to_product';
-  return 'other';
-};
-
 // ---------------------------------------------------------------------------
 // Words
-
-const ROLE_WORDS: Record<Role, { one: string; many: string; article: 'a' | 'an' }> = {
-  'product-manager': { one: 'product manager', many: 'product managers', article: 'a' },
-  designer: { one: 'designer', many: 'designers', article: 'a' },
-  'tech-lead': { one: 'tech lead', many: 'tech leads', article: 'a' },
-  'engineering-manager': { one: 'engineering manager', many: 'engineering managers', article: 'an' },
-  engineer: { one: 'engineer', many: 'engineers', article: 'an' },
-  sre: { one: 'SRE', many: 'SREs', article: 'an' },
-  'engineering-leadership': { one: 'engineering leader', many: 'engineering leaders', article: 'an' },
-  stakeholder: { one: 'stakeholder', many: 'stakeholders', article: 'a' },
-};
-
-const KIND_WORDS: Record<ItemKind, string> = {
-  bug: 'bug',
-  incident: 'incident',
-  tech_debt: 'tech debt item',
-  feature: 'feature',
-  task: 'task',
-};
-
-const KIND_ADJECTIVES: Record<ItemKind, string> = {
-  bug: 'bug',
-  incident: 'incident',
-  tech_debt: 'tech debt',
-  feature: 'feature',
-  task: 'task',
-};
-
-const capitalise = (s: string): string => (s === '' ? s : s[0]!.toUpperCase() + s.slice(1));
-
-const joinWords = (words: readonly string[]): string =>
-  words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
-
-const MAX_NAMES = 3;
-
-const nameList = (names: readonly string[]): string =>
-  names.length > MAX_NAMES
-    ? `${names.slice(0, MAX_NAMES).join(', ')} and ${names.length - MAX_NAMES} more`
-    : joinWords(names);
 
 const displayName = (pc: PreparedCharter, p: { id: string; name: string }): string =>
   pc.displayNames.get(p.id) ?? firstName(p.name);
@@ -300,14 +255,6 @@ const subjectOf = (item: BoundaryItem, event: LoggedEvent): string => {
   const key = item.key ?? event.itemKey;
   const noun = kind === null ? 'item' : KIND_WORDS[kind];
   return key ? `${noun} ${key}` : noun;
-};
-
-const FIELD_WORDS: Partial<Record<string, string>> = {
-  estimate: 'estimate',
-  milestone: 'milestone',
-  sprint: 'sprint',
-  priority: 'priority',
-  severity: 'severity',
 };
 
 /** What happened, up to "by": "Priority of bug PAY-231 was set". */
@@ -343,32 +290,6 @@ const whatHappened = (pc: PreparedCharter, event: LoggedEvent, item: BoundaryIte
       return `A ${domain.title.toLowerCase()} decision on ${subject} was made`;
   }
 };
-
-/** What the charter decides, as a noun: "bug priority", "assignment", "architecture (eng.architecture)". */
-const whatIsDecided = (event: LoggedEvent, item: BoundaryItem, domain: ResolvedDomain): string => {
-  const kind = item.kind ?? event.item?.kind ?? null;
-  if (event.kind === 'field_changed') {
-    const prefix = kind === null ? '' : `${KIND_ADJECTIVES[kind]} `;
-    switch (event.field) {
-      case 'priority':
-      case 'severity':
-        return `${prefix}${event.field}`;
-      case 'milestone':
-      case 'sprint':
-        return `${prefix}scheduling`;
-      case 'estimate':
-        return 'estimation';
-      case 'assignee':
-        if (domain.id === 'eng.assignment') return 'assignment';
-        break;
-      default:
-        break;
-    }
-  }
-  return `${domain.title.toLowerCase()} (${domain.id})`;
-};
-
-const isAre = (noun: string): string => (/[^s]s( \(|$)/.test(noun) ? 'are' : 'is');
 
 // ---------------------------------------------------------------------------
 // The judgement
@@ -421,8 +342,11 @@ export const holdAgainstCharter = (
     informed: rights.informed.map((h) => h.name),
   };
 
-  const bot = isBot(pc, event.actorIdentity, options.bots);
-  const person = bot ? null : actorPerson(pc, event);
+  // Posted through the API from a source the charter does not trust: held against the reporting user.
+  const reported = reportedActing(options.charter, pc.index, event);
+  const acting = reported?.event ?? event;
+  const bot = reported === null && isBot(pc, event.actorIdentity, options.bots);
+  const person = bot ? null : actorPerson(pc, acting);
   let standing: Standing;
   let via: BoundaryJudgement['via'] = null;
   let delegation: Delegation | undefined;
@@ -447,38 +371,21 @@ export const holdAgainstCharter = (
 
   const crossing = standing === 'consulted' || standing === 'informed' || standing === 'outside';
   const direction = crossing && person ? directionOf(person.role, domain.id) : 'other';
-
-  const happened = whatHappened(pc, event, it, domain);
-  const decided = whatIsDecided(event, it, domain);
-  const identityText = event.actorIdentity ?? 'an actor the source did not name';
-  let sentence: string;
-  if (standing === 'bot') {
-    const id = event.actorIdentity === null ? 'bot' : event.actorIdentity.slice(event.actorIdentity.indexOf(':') + 1);
-    sentence = `${happened} by a bot (${id}); bots are reported apart, not held against the charter.`;
-  } else if (!person) {
-    sentence = `${happened} by ${identityText}, who is not in the charter: a charter gap, not a crossing.`;
-  } else {
-    const actor = `${ROLE_WORDS[person.role].article} ${ROLE_WORDS[person.role].one} (${displayName(pc, person)})`;
-    if (via === 'charter') {
-      sentence = `${happened} by ${actor}, who decides ${decided} in the ${team.name} charter.`;
-    } else if (via === 'delegation' && delegation) {
-      sentence = `${happened} by ${actor}, who decides ${decided} in the ${team.name} charter by delegation until ${delegation.until} (${delegation.reason.replace(/\.$/, '')}).`;
-    } else if (via === 'incident') {
-      sentence = `${happened} by ${actor}, the commander of the active incident on ${component ?? 'this component'}, who decides triage during the incident.`;
-    } else {
-      const owner = rights.decider ? describeHolder(pc, rights.decider) : 'nobody (the charter names no decider)';
-      const delegated =
-        delegations.length > 0
-          ? `; until ${delegations[0]!.until} it is delegated to ${joinWords(delegateHolders.map((h) => shortHolder(pc, h)))}`
-          : '';
-      const consultedNames = rights.consulted.map((h) => shortHolder(pc, h));
-      const consulted =
-        consultedNames.length > 0
-          ? `; ${joinWords(consultedNames)} ${consultedNames.length > 1 ? 'are' : 'is'} consulted`
-          : '';
-      sentence = `${happened} by ${actor}. In the ${team.name} charter, ${decided} ${isAre(decided)} decided by ${owner}${delegated}${consulted}.`;
-    }
-  }
+  const sentence = sentenceOf(pc, {
+    event,
+    item: it,
+    domain,
+    team,
+    rights,
+    delegations,
+    delegateHolders,
+    delegation,
+    component,
+    standing,
+    via,
+    person,
+    reportedBy: reported?.by ?? null,
+  });
 
   return {
     eventId: event.id,
@@ -489,7 +396,7 @@ export const holdAgainstCharter = (
     team: { id: team.id, name: team.name },
     actor: {
       personId: person?.id ?? null,
-      identity: event.actorIdentity,
+      identity: acting.actorIdentity,
       name: person?.name ?? null,
       role: person?.role ?? null,
     },
@@ -499,8 +406,70 @@ export const holdAgainstCharter = (
     direction,
     crossing,
     charterGap: standing === 'unknown',
+    reportedBy: reported?.by ?? null,
     sentence,
   };
+};
+
+interface Wording {
+  event: LoggedEvent;
+  item: BoundaryItem;
+  domain: ResolvedDomain;
+  team: Team;
+  rights: TeamDomainRights;
+  delegations: readonly Delegation[];
+  delegateHolders: readonly RightsHolder[];
+  delegation: Delegation | undefined;
+  component: string | null;
+  standing: Standing;
+  via: BoundaryJudgement['via'];
+  /** The person held against the charter: the actor, or for a reported event the reporting user. */
+  person: Person | null;
+  /** The reporting user's e-mail, when the judgement is made on them rather than on the actor the event names. */
+  reportedBy: string | null;
+}
+
+/** Who the event names as its actor, for a reported event's sentence: a charter person's name, else the identity. */
+const namedActor = (pc: PreparedCharter, event: LoggedEvent): string => {
+  if (event.actorIdentity === null) return 'no actor';
+  const named = isBot(pc, event.actorIdentity, undefined) ? null : actorPerson(pc, event);
+  return named ? displayName(pc, named) : event.actorIdentity;
+};
+
+/** The judgement in words: what happened, by whom (or reported by whom), and what the charter says. */
+const sentenceOf = (pc: PreparedCharter, w: Wording): string => {
+  const { event, team, rights, standing, via, person, delegation } = w;
+  const happened = whatHappened(pc, event, w.item, w.domain);
+  const decided = whatIsDecided(event, w.item, w.domain);
+  const by = (who: string): string =>
+    w.reportedBy === null ? ` by ${who}` : `, reported by ${who} (names ${namedActor(pc, event)})`;
+  if (standing === 'bot') {
+    const id = event.actorIdentity === null ? 'bot' : event.actorIdentity.slice(event.actorIdentity.indexOf(':') + 1);
+    return `${happened} by a bot (${id}); bots are reported apart, not held against the charter.`;
+  }
+  if (!person) {
+    const who = w.reportedBy ?? event.actorIdentity ?? 'an actor the source did not name';
+    return `${happened}${by(who)}, who is not in the charter: a charter gap, not a crossing.`;
+  }
+  const actor = `${ROLE_WORDS[person.role].article} ${ROLE_WORDS[person.role].one} (${displayName(pc, person)})`;
+  if (via === 'charter') return `${happened}${by(actor)}, who decides ${decided} in the ${team.name} charter.`;
+  if (via === 'delegation' && delegation) {
+    return `${happened}${by(actor)}, who decides ${decided} in the ${team.name} charter by delegation until ${delegation.until} (${delegation.reason.replace(/\.$/, '')}).`;
+  }
+  if (via === 'incident') {
+    return `${happened}${by(actor)}, the commander of the active incident on ${w.component ?? 'this component'}, who decides triage during the incident.`;
+  }
+  const owner = rights.decider ? describeHolder(pc, rights.decider) : 'nobody (the charter names no decider)';
+  const delegated =
+    w.delegations.length > 0
+      ? `; until ${w.delegations[0]!.until} it is delegated to ${joinWords(w.delegateHolders.map((h) => shortHolder(pc, h)))}`
+      : '';
+  const consultedNames = rights.consulted.map((h) => shortHolder(pc, h));
+  const consulted =
+    consultedNames.length > 0
+      ? `; ${joinWords(consultedNames)} ${consultedNames.length > 1 ? 'are' : 'is'} consulted`
+      : '';
+  return `${happened}${by(actor)}. In the ${team.name} charter, ${decided} ${isAre(decided)} decided by ${owner}${delegated}${consulted}.`;
 };
 
 /** The charter person who acted in an event (by the person id resolved at ingest, else by identity); null for bots and strangers. */
@@ -508,6 +477,10 @@ export const charterActorOf = (charter: Charter, event: LoggedEvent): Person | n
   const pc = prepare(charter);
   return isBot(pc, event.actorIdentity, undefined) ? null : actorPerson(pc, event);
 };
+
+/** The event with the actor the monitor holds it against: the reporting user for an untrusted API-posted event. */
+export const actingEventOf = (charter: Charter, event: LoggedEvent): LoggedEvent =>
+  reportedActing(charter, prepare(charter).index, event)?.event ?? event;
 
 /** True for bot accounts: GitHub `[bot]` logins, `bot:` identities and the charter's connector `bots`. */
 export const isBotIdentity = (charter: Charter, identity: string | null): boolean =>

@@ -496,3 +496,15 @@ describe('the connectors section of lanes.yaml', () => {
     expect(only(state, 'LANES_CHARTER_SCHEMA').path).toBe('connectors.linear.states.Started');
   });
 });
+
+describe('trusted_sources in lanes.yaml', () => {
+  it('accepts native source names and points at a malformed one', () => {
+    const { issues, charter } = parse(`${BASE}trusted_sources: [deploys, pagerduty]\n`);
+    expect(issues).toEqual([]);
+    expect(charter?.trusted_sources).toEqual(['deploys', 'pagerduty']);
+    const bad = `${BASE}trusted_sources: [deploys, Page Duty]\n`;
+    const issue = only(bad, 'LANES_CHARTER_SCHEMA');
+    expect(issue.path).toBe('trusted_sources[1]');
+    expect(issue.message).toMatch(/event source/);
+  });
+});

@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, Scalar, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import {
   charterSchema,
@@ -21,6 +21,14 @@ import {
   type Indexed,
   type PathIssue,
 } from './charter.validate.js';
+import {
+  DEFAULT_YAML_LIMITS,
+  textPosition,
+  yamlDocumentsProblem,
+  yamlTextProblem,
+  yamlToJs,
+  type YamlLimits,
+} from './yaml.guard.js';
 
 /**
  * `lanes.yaml` text → a charter and every issue found, each at the line and
@@ -41,6 +49,11 @@ export interface CharterLoadResult {
 }
 
 export const MAX_CHARTER_ISSUES = 200;
+
+/** What Lanes reads of a charter: 1 MiB of YAML, 64 levels deep, aliases expanding to at most 1,000,000 values. */
+export const CHARTER_YAML_LIMITS: Readonly<YamlLimits> = DEFAULT_YAML_LIMITS;
+/** The largest charter file, in bytes (1 MiB); larger files are refused before they are parsed. */
+export const MAX_CHARTER_BYTES = CHARTER_YAML_LIMITS.maxBytes;
 
 type Json = unknown;
 
@@ -79,8 +92,38 @@ interface Position {
   col: number;
 }
 
-/** Finds the source position of a path, falling back to the nearest node that exists. */
-const positionOf = (doc: Document, counter: LineCounter, path: CharterPath, at: 'key' | 'value'): Position => {
+/**
+ * The offset in the source of character `index` of a one-line scalar's value
+ * (plain, 'single' or "double" quoted), or undefined when it cannot be told.
+ */
+const scalarSourceOffset = (node: unknown, text: string, index: number): number | undefined => {
+  if (!isScalar(node) || !node.range || typeof node.value !== 'string') return undefined;
+  const [start, end] = node.range;
+  const source = text.slice(start, end);
+  if (source.includes('\n')) return undefined;
+  if (node.type === Scalar.PLAIN) return index <= source.length ? start + index : undefined;
+  if (node.type !== Scalar.QUOTE_SINGLE && node.type !== Scalar.QUOTE_DOUBLE) return undefined;
+  const hexLength: Record<string, number> = { x: 2, u: 4, U: 8 };
+  let at = 1; // after the opening quote
+  for (let i = 0; i < index && at < source.length - 1; i++) {
+    if (node.type === Scalar.QUOTE_SINGLE) at += source.startsWith("''", at) ? 2 : 1;
+    else if (source[at] !== '\\') at += 1;
+    else at += 2 + (hexLength[source[at + 1] ?? ''] ?? 0);
+  }
+  return start + at;
+};
+
+/**
+ * Finds the source position of a path, falling back to the nearest node that
+ * exists; `offset` points inside a string value (see `scalarSourceOffset`).
+ */
+const positionOf = (
+  doc: Document,
+  counter: LineCounter,
+  path: CharterPath,
+  at: 'key' | 'value',
+  inValue?: { text: string; offset: number },
+): Position => {
   const start = (node: unknown): number | undefined => (isNode(node) && node.range ? node.range[0] : undefined);
   let offset: number | undefined;
   if (at === 'key' && path.length > 0) {
@@ -91,6 +134,7 @@ const positionOf = (doc: Document, counter: LineCounter, path: CharterPath, at: 
       offset = start(pair?.key);
     }
   }
+  if (at === 'value' && inValue) offset = scalarSourceOffset(doc.getIn(path, true), inValue.text, inValue.offset);
   for (let n = path.length; offset === undefined && n > 0; n--) {
     offset = start(doc.getIn(path.slice(0, n), true));
   }
@@ -150,6 +194,14 @@ const unionMessage = (issue: z.core.$ZodIssueInvalidUnion): string => {
   return messages.length > 0 ? `expected one of: ${messages.join('; ')}` : issue.message;
 };
 
+/** The pattern problem a `superRefine` of `decision.rules.ts` attached to its issue (`params.pattern`). */
+const patternParams = (params: Record<string, unknown> | undefined): { index: number; hint: string } | undefined => {
+  const pattern = params?.['pattern'];
+  return isRecord(pattern) && typeof pattern['index'] === 'number' && typeof pattern['hint'] === 'string'
+    ? { index: pattern['index'], hint: pattern['hint'] }
+    : undefined;
+};
+
 const schemaIssues = (error: z.ZodError, raw: Json): PathIssue[] => {
   const out: PathIssue[] = [];
   for (const issue of error.issues) {
@@ -188,6 +240,18 @@ const schemaIssues = (error: z.ZodError, raw: Json): PathIssue[] => {
         at: 'value',
         message: `missing required field "${field}" ${parent === '' ? 'at the top level' : `in ${parent}`}.`,
         hint: `add ${field}: (expected ${(issue as z.core.$ZodIssueInvalidType).expected})`,
+      });
+      continue;
+    }
+    const pattern = issue.code === 'custom' ? patternParams(issue.params) : undefined;
+    if (pattern) {
+      out.push({
+        code: 'LANES_CHARTER_PATTERN',
+        path,
+        at: 'value',
+        message: `${where}: ${issue.message}.`,
+        hint: pattern.hint,
+        offset: pattern.index,
       });
       continue;
     }
@@ -268,26 +332,18 @@ const finish = (file: string, issues: CharterIssue[], charter: Charter | undefin
   return usable ? { charter, issues } : { issues };
 };
 
-/**
- * Parses and validates the text of a `lanes.yaml`. `file` is only used in the
- * issues; `now` decides which delegations have expired.
- */
-export const parseCharter = (text: string, file: string, now: Date): CharterLoadResult => {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter: counter,
-    keepSourceTokens: true,
-    prettyErrors: false,
-    uniqueKeys: true,
-  });
-  const issue = (
-    code: CharterIssueCode,
-    { line, col }: Position,
-    message: string,
-    hint: string,
-    path = '',
-    suggestion?: string,
-  ): CharterIssue => ({
+type MakeIssue = (
+  code: CharterIssueCode,
+  position: Position,
+  message: string,
+  hint: string,
+  path?: string,
+  suggestion?: string,
+) => CharterIssue;
+
+const issueMaker =
+  (file: string): MakeIssue =>
+  (code, { line, col }, message, hint, path = '', suggestion) => ({
     file,
     line,
     col,
@@ -299,33 +355,49 @@ export const parseCharter = (text: string, file: string, now: Date): CharterLoad
     ...(suggestion ? { suggestion } : {}),
   });
 
-  if (doc.errors.length > 0) {
-    return finish(
-      file,
-      doc.errors.map((error) => {
-        const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-        const hint =
-          error.code === 'DUPLICATE_KEY'
-            ? 'remove or rename one of the two keys; each key may appear once per mapping'
-            : error.code === 'MULTIPLE_DOCS'
-              ? 'keep one YAML document in lanes.yaml (remove the extra ---)'
-              : CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX;
-        return issue(
-          'LANES_CHARTER_YAML_SYNTAX',
-          counter.linePos(error.pos[0]),
-          `${message}.`.replace(/\.\.$/, '.'),
-          hint,
-        );
-      }),
-      undefined,
-    );
-  }
+type YamlRead = { doc: Document; counter: LineCounter; raw: Json } | { issues: CharterIssue[] };
 
-  let raw: Json;
+/** The YAML stage: limits, syntax, aliases. Issues stop the pipeline here. */
+const readYaml = (text: string, issue: MakeIssue): YamlRead => {
+  const tooLarge = yamlTextProblem(text, 'the charter', CHARTER_YAML_LIMITS);
+  if (tooLarge) {
+    const hint = CHARTER_ISSUE_CODES.LANES_CHARTER_TOO_LARGE;
+    return {
+      issues: [issue('LANES_CHARTER_TOO_LARGE', textPosition(text, tooLarge.offset), `${tooLarge.message}.`, hint)],
+    };
+  }
+  const counter = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: counter,
+    keepSourceTokens: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((error) => {
+      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      const hint =
+        error.code === 'DUPLICATE_KEY'
+          ? 'remove or rename one of the two keys; each key may appear once per mapping'
+          : error.code === 'MULTIPLE_DOCS'
+            ? 'keep one YAML document in lanes.yaml (remove the extra ---)'
+            : CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX;
+      const position = counter.linePos(error.pos[0]);
+      return issue('LANES_CHARTER_YAML_SYNTAX', position, `${message}.`.replace(/\.\.$/, '.'), hint);
+    });
+    return { issues };
+  }
+  const expanded = yamlDocumentsProblem([doc], 'the charter', CHARTER_YAML_LIMITS);
+  if (expanded) {
+    const hint = CHARTER_ISSUE_CODES.LANES_CHARTER_TOO_LARGE;
+    return {
+      issues: [issue('LANES_CHARTER_TOO_LARGE', counter.linePos(expanded.offset), `${expanded.message}.`, hint)],
+    };
+  }
   try {
-    raw = doc.toJS({ maxAliasCount: 1000 });
+    return { doc, counter, raw: yamlToJs(doc) };
   } catch (error) {
-    // Unresolvable or excessive aliases: point at the first alias.
+    // An alias that cannot be resolved: point at the first alias.
     let offset = 0;
     visit(doc, {
       Alias(_, node) {
@@ -333,33 +405,28 @@ export const parseCharter = (text: string, file: string, now: Date): CharterLoad
         return visit.BREAK;
       },
     });
-    return finish(
-      file,
-      [
-        issue(
-          'LANES_CHARTER_YAML_SYNTAX',
-          counter.linePos(offset),
-          `${(error as Error).message}.`,
-          CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX,
-        ),
-      ],
-      undefined,
-    );
+    const hint = CHARTER_ISSUE_CODES.LANES_CHARTER_YAML_SYNTAX;
+    return {
+      issues: [issue('LANES_CHARTER_YAML_SYNTAX', counter.linePos(offset), `${(error as Error).message}.`, hint)],
+    };
   }
+};
+
+/**
+ * Parses and validates the text of a `lanes.yaml`. `file` is only used in the
+ * issues; `now` decides which delegations have expired. Text over the limits
+ * of `CHARTER_YAML_LIMITS` gives one LANES_CHARTER_TOO_LARGE issue, before
+ * anything is parsed.
+ */
+export const parseCharter = (text: string, file: string, now: Date): CharterLoadResult => {
+  const issue = issueMaker(file);
+  const read = readYaml(text, issue);
+  if ('issues' in read) return finish(file, read.issues, undefined);
+  const { doc, counter, raw } = read;
 
   if (raw === null || raw === undefined) {
-    return finish(
-      file,
-      [
-        issue(
-          'LANES_CHARTER_EMPTY',
-          { line: 1, col: 1 },
-          'the charter is empty.',
-          CHARTER_ISSUE_CODES.LANES_CHARTER_EMPTY,
-        ),
-      ],
-      undefined,
-    );
+    const hint = CHARTER_ISSUE_CODES.LANES_CHARTER_EMPTY;
+    return finish(file, [issue('LANES_CHARTER_EMPTY', { line: 1, col: 1 }, 'the charter is empty.', hint)], undefined);
   }
   if (!isRecord(raw)) {
     const kind = Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
@@ -381,8 +448,10 @@ export const parseCharter = (text: string, file: string, now: Date): CharterLoad
   const pathIssues: PathIssue[] = parsed.success ? [] : schemaIssues(parsed.error, raw);
   pathIssues.push(...checkCharterParts(parsed.success ? partsOfCharter(parsed.data) : salvageParts(raw), now));
 
-  const issues = pathIssues.map((p) =>
-    issue(p.code, positionOf(doc, counter, p.path, p.at), p.message, p.hint, formatCharterPath(p.path), p.suggestion),
-  );
+  const issues = pathIssues.map((p) => {
+    const inValue = p.offset === undefined ? undefined : { text, offset: p.offset };
+    const position = positionOf(doc, counter, p.path, p.at, inValue);
+    return issue(p.code, position, p.message, p.hint, formatCharterPath(p.path), p.suggestion);
+  });
   return finish(file, issues, parsed.success ? parsed.data : undefined);
 };

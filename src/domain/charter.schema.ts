@@ -179,6 +179,10 @@ export const portalSettingsSchema = z
   .describe('The self-serve status portal: what stakeholders may see.');
 export type PortalSettings = z.output<typeof portalSettingsSchema>;
 
+/** The most people and teams a charter may hold (the 1 MiB file limit comes first for most shapes). */
+export const MAX_PEOPLE = 10_000;
+export const MAX_TEAMS = 1_000;
+
 export const charterSchema = z
   .strictObject({
     version: z.literal(1),
@@ -191,8 +195,14 @@ export const charterSchema = z
       .record(id, z.strictObject({ roles: z.array(z.enum(ROLES)).min(1), description: z.string().optional() }))
       .optional()
       .describe('Extra decision groups by role, beside the built-in ones.'),
-    people: z.array(personSchema).min(1),
-    teams: z.array(teamSchema).min(1),
+    people: z
+      .array(personSchema)
+      .min(1)
+      .max(MAX_PEOPLE, `at most ${MAX_PEOPLE.toLocaleString('en-US')} people`),
+    teams: z
+      .array(teamSchema)
+      .min(1)
+      .max(MAX_TEAMS, `at most ${MAX_TEAMS.toLocaleString('en-US')} teams`),
     domains: z.array(domainSchema).optional(),
     delegations: z.array(delegationSchema).optional(),
     response_targets: z
@@ -208,6 +218,19 @@ export const charterSchema = z
     decision_rules: decisionRulesSectionSchema
       .optional()
       .describe('Which change events are which decisions: extra rules (tried first) and defaults turned off.'),
+    trusted_sources: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[a-z0-9][a-z0-9._-]*$/, 'an event source: lower-case letters, digits and . _ -'),
+      )
+      .max(100)
+      .optional()
+      .describe(
+        'Native event sources (e.g. deploys, pagerduty) whose API-posted events the boundary monitor attributes to the actor they name; other API-posted decisions are held against the user who reported them (docs/boundaries.md).',
+      ),
     connectors: connectorsSchema
       .optional()
       .describe('Connector mappings: repositories, projects and teams to Lanes teams; labels, fields and states.'),

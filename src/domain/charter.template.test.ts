@@ -99,6 +99,7 @@ describe('charterJsonSchema', () => {
       'delegations',
       'response_targets',
       'connectors',
+      'trusted_sources',
     ])
       expect(properties).toHaveProperty(key);
     expect(schema['required']).toEqual(expect.arrayContaining(['version', 'workspace', 'people', 'teams']));

@@ -42,6 +42,10 @@ export const CHARTER_ISSUE_CODES = {
   LANES_CHARTER_UNKNOWN_TEAM: 'Map the repository, project or team to a team id under `teams`.',
   LANES_CHARTER_UNKNOWN_COMPONENT: 'Use one of the team’s `components`, or add the component to the team.',
   LANES_CHARTER_TOO_MANY_ISSUES: 'Fix the issues above and run `lanes check` again to see the rest.',
+  LANES_CHARTER_PATTERN:
+    'Write the pattern in RE2 syntax (https://github.com/google/re2/wiki/Syntax): no lookaround, backreferences or possessive quantifiers.',
+  LANES_CHARTER_TOO_LARGE:
+    'Keep lanes.yaml under 1 MiB, nested at most 64 levels, with aliases (*name) that expand to at most 1,000,000 values.',
 } as const;
 
 export type CharterIssueCode = keyof typeof CHARTER_ISSUE_CODES;
@@ -82,6 +86,8 @@ export interface PathIssue {
   message: string;
   hint: string;
   suggestion?: string;
+  /** With `at: 'value'` on a string: the offset in the string's value to point at (a pattern's bad construct). */
+  offset?: number;
 }
 
 // ---------------------------------------------------------------------------

@@ -182,6 +182,31 @@ describe('team rules', () => {
     ]);
   });
 
+  it('match titles in linear time: the nested quantifier of finding 4 answers right, case-insensitively', () => {
+    const section = decisionRulesSectionSchema.parse({
+      rules: [{ id: 'all-a', domain: 'eng.architecture', when: { change: ['closed'], item_title: '^(a+)+$' } }],
+    });
+    const rules = buildDecisionRules(section);
+    const closed = event({ kind: 'closed' });
+    const titled = (title: string): DecisionItem => ({ kind: 'task', title });
+    expect(decisionOf(closed, titled(`${'a'.repeat(29)}!`), rules)).toBeNull();
+    expect(decisionOf(closed, titled(`${'a'.repeat(100_000)}!`), rules)).toBeNull();
+    expect(decisionOf(closed, titled('aAaA'), rules)).toEqual({ domain: 'eng.architecture', rule: 'all-a' });
+    expect(decisionOf(closed, titled('a'.repeat(100_000)), rules)?.rule).toBe('all-a');
+  });
+
+  it('refuse patterns RE2 cannot run, saying where and what to write instead', () => {
+    const parsed = decisionRulesSectionSchema.safeParse({
+      rules: [{ id: 'x', domain: 'eng.x', when: { item_title: 'rfc(?!-draft)' } }],
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['rules', 0, 'when', 'item_title'],
+      message: 'lookahead `(?=…)` / `(?!…)` is not supported',
+      params: { pattern: { index: 3, hint: expect.stringMatching(/^match the following text itself/) } },
+    });
+  });
+
   it('name only catalog domains by default, each rule once', () => {
     const ids = new Set(DEFAULT_DOMAINS.map((d) => d.id));
     for (const rule of DEFAULT_DECISION_RULES) expect(ids.has(rule.domain), rule.id).toBe(true);

@@ -8,6 +8,7 @@ import {
   type ItemKind,
   type LoggedEvent,
 } from './event.js';
+import { checkLinearPattern, linearPattern, type LinearPattern } from './linear.regex.js';
 
 /**
  * Which decision a change event represents (PRODUCT.md C3). Rules are plain
@@ -46,15 +47,6 @@ const ruleId = z
 const domainId = z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, 'a dotted domain id such as eng.bug-triage');
 const nonEmpty = <T extends z.ZodType>(item: T) => z.array(item).min(1);
 
-const isRegExp = (source: string): boolean => {
-  try {
-    new RegExp(source, 'iu');
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** The conditions of a rule; all that are given must hold. */
 export const decisionConditionSchema = z
   .strictObject({
@@ -68,9 +60,20 @@ export const decisionConditionSchema = z
       .string()
       .min(1)
       .max(500)
-      .refine(isRegExp, 'a valid regular expression')
+      .superRefine((source, ctx) => {
+        const problem = checkLinearPattern(source, { caseInsensitive: true });
+        // `params.pattern` lets `lanes check` point at the construct inside the string and say what to write.
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            message: problem.message,
+            params: { pattern: { index: problem.index, hint: problem.hint } },
+          });
+      })
       .optional()
-      .describe('The item title matches this regular expression (case-insensitive).'),
+      .describe(
+        'The item title matches this regular expression, in RE2 syntax (case-insensitive; no lookaround or backreferences).',
+      ),
     label: nonEmpty(z.string().min(1).max(200))
       .optional()
       .describe('The label added or removed (label_added / label_removed) is one of these.'),
@@ -102,7 +105,11 @@ export type DecisionRule = z.output<typeof decisionRuleSchema>;
 /** The `decisions:` section of `lanes.yaml`: extra rules (tried before the defaults) and defaults turned off. */
 export const decisionRulesSectionSchema = z
   .strictObject({
-    rules: z.array(decisionRuleSchema).default([]).describe('Team-defined rules, tried in order before the defaults.'),
+    rules: z
+      .array(decisionRuleSchema)
+      .max(200, 'at most 200 rules')
+      .default([])
+      .describe('Team-defined rules, tried in order before the defaults.'),
     disable: z.array(ruleId).default([]).describe('Ids of default rules to turn off.'),
   })
   .describe('How change events map to decision domains (boundary monitor).');
@@ -272,7 +279,8 @@ export interface CompiledDecisionRule {
   field: ReadonlySet<ItemField> | null;
   itemKind: ReadonlySet<ItemKind> | null;
   itemLabels: ReadonlySet<string> | null;
-  itemTitle: RegExp | null;
+  /** Runs in linear time (RE2), whatever the pattern and the title. */
+  itemTitle: LinearPattern | null;
   label: ReadonlySet<string> | null;
   dataField: ReadonlySet<string> | null;
   othersOnly: boolean;
@@ -312,7 +320,7 @@ const compile = (rule: DecisionRule): CompiledDecisionRule => ({
   field: setOf(rule.when.field),
   itemKind: setOf(rule.when.item_kind),
   itemLabels: nameSet(rule.when.item_labels),
-  itemTitle: rule.when.item_title === undefined ? null : new RegExp(rule.when.item_title, 'iu'),
+  itemTitle: rule.when.item_title === undefined ? null : linearPattern(rule.when.item_title, { caseInsensitive: true }),
   label: nameSet(rule.when.label),
   dataField: nameSet(rule.when.data_field),
   othersOnly: rule.when.others_only === true,
@@ -321,7 +329,9 @@ const compile = (rule: DecisionRule): CompiledDecisionRule => ({
 /**
  * The rules in force: the section's own rules first (in their order), then
  * the defaults that are not disabled. The section must have passed
- * `decisionRulesSectionSchema`.
+ * `decisionRulesSectionSchema`, which refuses patterns RE2 cannot run (one
+ * that slipped past would throw here). Call once per charter load: the
+ * patterns are compiled here, not per event.
  */
 export const buildDecisionRules = (section?: Partial<DecisionRulesSection>): DecisionRuleSet => {
   const disabled = new Set(section?.disable ?? []);

@@ -11,10 +11,15 @@ export const ERROR_CODES = {
   LANES_BODY_MALFORMED: 'The request body is not valid JSON.',
   LANES_UNSUPPORTED_MEDIA_TYPE: 'The request body must be application/json.',
   LANES_CURSOR_INVALID: 'The pagination cursor is not one this server issued.',
+  LANES_BODY_TOO_DEEP: 'The JSON body nests arrays and objects deeper than this server accepts.',
+  LANES_BUSY:
+    'The server is reading as many unverified request bodies as it allows; retry after the Retry-After delay.',
   // events
   LANES_EVENT_INVALID: 'An event in the batch is missing a field or has a wrong value.',
   LANES_EVENT_UNKNOWN_KIND: 'An event in the batch has a change kind Lanes does not know.',
   LANES_BATCH_TOO_LARGE: 'The batch holds more events than one request may carry.',
+  LANES_SOURCE_RESERVED:
+    'The event source belongs to a connector or to Lanes itself: only its verified webhooks and syncs write it.',
   // charter
   LANES_CHARTER_INVALID: 'lanes.yaml is not valid.',
   LANES_CHARTER_NOT_FOUND: 'No lanes.yaml was found at the given path.',
@@ -25,9 +30,21 @@ export const ERROR_CODES = {
   LANES_CSRF: 'The CSRF token is missing or does not match the session.',
   LANES_RATE_LIMITED: 'Too many attempts; wait and try again.',
   LANES_CONFLICT: 'The request conflicts with what is stored.',
+  // sign-in with the identity provider (issue 13)
+  LANES_PASSWORD_LOGIN_DISABLED: 'Password sign-in is turned off here: sign in with the identity provider.',
+  LANES_OIDC_NOT_CONFIGURED: 'Sign-in with an identity provider is not set up on this server.',
+  LANES_OIDC_STATE: 'The sign-in attempt is unknown, was already used, or has expired; start again.',
+  LANES_OIDC_FAILED: "The identity provider's answer failed Lanes' checks (issuer, signature, nonce, expiry).",
+  LANES_OIDC_EMAIL_UNVERIFIED: 'The identity provider did not vouch for an e-mail address Lanes may use.',
+  LANES_OIDC_NO_ACCOUNT: 'There is no Lanes account for this person, and sign-up at first sign-in is off.',
+  LANES_OIDC_NO_ROLE: 'This person is in none of the groups that may use Lanes.',
   // connectors (issue 4)
   LANES_WEBHOOK_SIGNATURE: 'The webhook signature is missing or does not match the configured secret.',
   LANES_WEBHOOK_STALE: 'The webhook timestamp is outside the accepted window; it may be a replay.',
+  LANES_WEBHOOK_NOT_STORED: 'The webhook delivery could not be stored; nothing was kept, redeliver it later.',
+  // outgoing requests (issue 13)
+  LANES_URL_FORBIDDEN:
+    'Lanes may not call this URL: its host is inside the network (loopback, private, link-local or reserved). An admin can allow it with LANES_OUTBOUND_ALLOW.',
   // quality (issue 7)
   LANES_SLO_INVALID: 'An SLO document is not valid OpenSLO v1 in the subset Lanes reads.',
   LANES_CONNECTOR_NOT_CONFIGURED: 'This connector is not configured: set its secret or token first.',

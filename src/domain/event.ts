@@ -75,8 +75,15 @@ export const identitySchema = z.strictObject({
 });
 export type Identity = z.infer<typeof identitySchema>;
 
+/**
+ * The longest item key. The same bound is on the `:key` parameter of every item
+ * route, and the router matches parameters this long (`PATH_PARAM_MAX`), so a
+ * key that can be stored can always be fetched.
+ */
+export const ITEM_KEY_MAX = 120;
+
 export const itemRefSchema = z.strictObject({
-  key: text(120).regex(/^[A-Za-z0-9][A-Za-z0-9._:/#-]*$/, 'letters, digits and . _ : / # - only'),
+  key: text(ITEM_KEY_MAX).regex(/^[A-Za-z0-9][A-Za-z0-9._:/#-]*$/, 'letters, digits and . _ : / # - only'),
   kind: z.enum(ITEM_KINDS).optional(),
   title: z.string().max(500).optional(),
   team: text(64).optional(),
@@ -139,6 +146,14 @@ export interface LoggedEvent {
   data: Record<string, unknown> | null;
   payload: unknown;
   payloadRef: string | null;
+  /** Who posted it through the API; absent or null for connectors, syncs, imports and Lanes' own events. */
+  reportedBy?: ReportedBy | null;
+}
+
+/** The user (by e-mail) and API token (null for a browser session) that posted an event through the API. */
+export interface ReportedBy {
+  user: string;
+  token: string | null;
 }
 
 export interface EventRejection {

@@ -12,6 +12,7 @@ import {
   windowSum,
   type MinuteSample,
 } from './slo.js';
+import { BILLION_LAUGHS } from './yaml.guard.test-helper.js';
 
 const DOC = `apiVersion: openslo/v1
 kind: SLO
@@ -62,6 +63,40 @@ describe('parseSloYaml', () => {
       windowDays: 28,
       ratio: { numerator: 'good' },
     });
+  });
+
+  it('never throws on an alias bomb, deep nesting or text over 1 MiB: one LANES_SLO_YAML issue at its place', () => {
+    const bomb = parseSloYaml(`${DOC}---\n${BILLION_LAUGHS}\n`, 'slo.yaml');
+    expect(bomb).toEqual({
+      slos: [],
+      issues: [
+        {
+          code: 'LANES_SLO_YAML',
+          message: 'the SLO YAML expands to more than 1,000,000 values (through its aliases)',
+          path: [],
+          file: 'slo.yaml',
+          line: DOC.split('\n').length + 7,
+          col: 7,
+        },
+      ],
+    });
+    const deep = parseSloYaml(`${DOC}---\n${'- '.repeat(20_000)}x\n`, 'slo.yaml');
+    expect(deep.issues).toEqual([
+      expect.objectContaining({
+        code: 'LANES_SLO_YAML',
+        line: DOC.split('\n').length + 1,
+        message: expect.stringMatching(/too deeply/),
+      }),
+    ]);
+    const big = parseSloYaml(`${DOC}# ${'x'.repeat(1024 * 1024)}\n`, 'slo.yaml');
+    expect(big.issues).toEqual([
+      expect.objectContaining({
+        code: 'LANES_SLO_YAML',
+        line: 1,
+        col: 1,
+        message: expect.stringMatching(/Lanes reads at most 1 MiB$/),
+      }),
+    ]);
   });
 
   it('accepts targetPercent, bad/total, weeks, several documents and an indicatorRef to an SLI', () => {

@@ -1,4 +1,5 @@
 import { isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { textPosition, yamlDocumentsProblem, yamlTextProblem, yamlToJs } from './yaml.guard.js';
 
 /**
  * Service level objectives (PRODUCT.md C6, docs/slo.md): a documented subset of
@@ -283,28 +284,52 @@ const positionIn = (doc: Document, counter: LineCounter, path: SloPath): { line:
   return counter.linePos(offset ?? doc.range?.[0] ?? 0);
 };
 
-/**
- * OpenSLO YAML text (one or more `---` separated documents, or a top-level
- * list of them) → SLOs and every issue at file:line:col. Never throws.
- */
-export const parseSloYaml = (text: string, file = 'slo.yaml'): { slos: SloDefinition[]; issues: SloIssue[] } => {
+/** The YAML stage: limits, syntax, aliases; the values of every document, or the issues that stop here. */
+const readSloYaml = (
+  text: string,
+  file: string,
+): { counter: LineCounter; docs: Document[]; values: unknown[] } | { issues: SloIssue[] } => {
+  const fail = (message: string, pos: { line: number; col: number }): { issues: SloIssue[] } => ({
+    issues: [{ code: 'LANES_SLO_YAML', message, path: [], file, ...pos }],
+  });
+  const tooLarge = yamlTextProblem(text, 'the SLO YAML');
+  if (tooLarge) return fail(tooLarge.message, textPosition(text, tooLarge.offset));
   const counter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false });
-  const yamlDocs = Array.isArray(parsed) ? parsed : [];
+  const docs = Array.isArray(parsed) ? parsed : [];
   const syntax: SloIssue[] = [];
-  for (const d of yamlDocs) {
+  for (const d of docs) {
     for (const e of d.errors) {
       const pos = counter.linePos(e.pos[0]);
       syntax.push({ code: 'LANES_SLO_YAML', message: e.message.split('\n')[0]!, path: [], file, ...pos });
     }
   }
-  if (syntax.length > 0) return { slos: [], issues: syntax };
+  if (syntax.length > 0) return { issues: syntax };
+  const expanded = yamlDocumentsProblem(docs, 'the SLO YAML');
+  if (expanded) return fail(expanded.message, counter.linePos(expanded.offset));
+  try {
+    return { counter, docs, values: docs.map(yamlToJs) };
+  } catch (error) {
+    return fail((error as Error).message, { line: 1, col: 1 });
+  }
+};
+
+/**
+ * OpenSLO YAML text (one or more `---` separated documents, or a top-level
+ * list of them) → SLOs and every issue at file:line:col. Never throws: text
+ * over the limits of `yaml.guard.ts` (1 MiB, 64 levels, aliases expanding to
+ * at most 1,000,000 values) is one LANES_SLO_YAML issue.
+ */
+export const parseSloYaml = (text: string, file = 'slo.yaml'): { slos: SloDefinition[]; issues: SloIssue[] } => {
+  const read = readSloYaml(text, file);
+  if ('issues' in read) return { slos: [], issues: read.issues };
+  const { counter } = read;
   // Flatten: a document may itself be a list of OpenSLO documents.
   const values: unknown[] = [];
   const origin: { doc: Document; prefix: SloPath }[] = [];
-  for (const d of yamlDocs) {
-    const value: unknown = d.toJS();
-    if (value === null || value === undefined) continue;
+  read.docs.forEach((d, i) => {
+    const value = read.values[i];
+    if (value === null || value === undefined) return;
     if (Array.isArray(value)) {
       value.forEach((v, j) => {
         values.push(v);
@@ -314,7 +339,7 @@ export const parseSloYaml = (text: string, file = 'slo.yaml'): { slos: SloDefini
       values.push(value);
       origin.push({ doc: d, prefix: [] });
     }
-  }
+  });
   if (values.length === 0) {
     return {
       slos: [],

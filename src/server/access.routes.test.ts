@@ -24,11 +24,16 @@ describe.each(testEngines())('access control on $engine', ({ open }) => {
     expect(routes.length).toBeGreaterThan(15);
     const publicRoutes = routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
     expect(publicRoutes.sort()).toEqual([
+      'GET /api/v1/auth/methods',
+      'GET /api/v1/auth/oidc/callback',
+      'GET /api/v1/auth/oidc/start',
       'GET /api/v1/public/share/:token',
+      'GET /confirm-subscription',
       'GET /feeds/:file',
       'GET /healthz',
       'GET /unsubscribe',
       'POST /api/v1/session',
+      'POST /confirm-subscription',
       'POST /unsubscribe',
     ]);
     for (const r of routes) {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { roleAllows, type Principal } from '../domain/access.js';
 import { AppError } from '../domain/errors.js';
+import { scopesMeet, type RouteScope } from '../domain/token.scopes.js';
 import { principalFromSession, principalFromToken, SESSION_HOURS } from '../services/access.service.js';
 import type { ServiceContext } from '../services/context.js';
 import type { Access } from './route.js';
@@ -36,13 +37,14 @@ export const SESSION_MAX_AGE = SESSION_HOURS * 3600;
 
 /**
  * Finds who is calling (API token first, then the session cookie) and checks
- * the route's access level; cookie-authenticated writes must echo the session's
- * CSRF token in `x-csrf-token`.
+ * the route's access level, and for API tokens the route's scope (`scopeOf`);
+ * cookie-authenticated writes must echo the session's CSRF token in `x-csrf-token`.
  */
 export const authorize = async (
   ctx: ServiceContext,
   request: FastifyRequest,
   access: Access,
+  scope: RouteScope,
 ): Promise<Principal | undefined> => {
   let principal: Principal | undefined;
   const authorization = request.headers.authorization;
@@ -59,6 +61,12 @@ export const authorize = async (
     throw new AppError('LANES_UNAUTHENTICATED', 'sign in, or send an API token as Authorization: Bearer …');
   if (!roleAllows(principal.user.role, access)) {
     throw new AppError('LANES_FORBIDDEN', `this needs the ${access} role; you are ${principal.user.role}`);
+  }
+  if (principal.via === 'token' && !scopesMeet(principal.scopes ?? [], scope)) {
+    throw new AppError('LANES_FORBIDDEN', `this API token lacks the ${scope} scope`, {
+      missingScope: scope,
+      scopes: principal.scopes ?? [],
+    });
   }
   if (principal.via === 'session' && !SAFE_METHODS.has(request.method)) {
     if (request.headers['x-csrf-token'] !== principal.csrfToken) {

@@ -21,6 +21,17 @@ const parameters = (schema: z.ZodType | undefined, where: 'query' | 'path') => {
   }));
 };
 
+const requestBody = (r: RouteSpec): Record<string, unknown> => {
+  if (r.rawBody) {
+    const content = Object.fromEntries(
+      r.rawBody.contentTypes.map((type) => [type === '*' ? 'text/plain' : type, { schema: { type: 'string' } }]),
+    );
+    return { requestBody: { required: true, content } };
+  }
+  if (!r.body) return {};
+  return { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } };
+};
+
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export const buildOpenApi = (routes: readonly RouteSpec[], version: string): Record<string, unknown> => {
   const paths: Record<string, Record<string, unknown>> = {};
@@ -43,9 +54,7 @@ export const buildOpenApi = (routes: readonly RouteSpec[], version: string): Rec
       'x-lanes-access': r.access,
       security: r.access === 'public' ? [] : [{ sessionCookie: [] }, { bearerToken: [] }],
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
-      ...(r.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body, 'input') } } } }
-        : {}),
+      ...requestBody(r),
       responses,
     };
   }

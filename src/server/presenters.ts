@@ -64,4 +64,5 @@ export const presentEvent = (e: LoggedEvent): EventDto => ({
   target: e.target,
   data: e.data,
   payloadRef: e.payloadRef,
+  reportedBy: e.reportedBy ?? null,
 });

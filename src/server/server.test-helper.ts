@@ -19,7 +19,11 @@ export interface TestServer {
 /** A server on a real database with an admin, a member and a stakeholder, each with an API token. */
 export const buildTestServer = async (
   database: Database,
-  options: { charter?: LoadedCharter; server?: Partial<ServerOptions> } = {},
+  options: {
+    charter?: LoadedCharter;
+    /** Server options, or a function of the context when they need it (a webhook intake). */
+    server?: Partial<ServerOptions> | ((ctx: ServiceContext) => Partial<ServerOptions>);
+  } = {},
 ): Promise<TestServer> => {
   let n = 0;
   const ctx: ServiceContext = {
@@ -40,7 +44,8 @@ export const buildTestServer = async (
     );
     tokens[role] = (await createToken(ctx, { kind: 'cli' }, user, `${role} test token`)).secret;
   }
-  const server = createServer(ctx, { bodyLimit: 64 * 1024, version: 'test', ...options.server });
+  const extra = typeof options.server === 'function' ? options.server(ctx) : options.server;
+  const server = createServer(ctx, { bodyLimit: 64 * 1024, version: 'test', ...extra });
   return {
     server,
     ctx,

@@ -1,8 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { errorBodySchema } from '../api/items.contract.js';
 import { parseSlashCommand, verifySlackRequest } from '../connectors/slack/slack.command.js';
-import { AppError } from '../domain/errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { slackStatus } from '../services/portal.service.js';
+import { lowerCaseHeaders } from './hooks.js';
+import { defineRoute, type RouteSpec } from './route.js';
 
 /** Slash commands are small forms; anything bigger is not Slack. */
 const SLACK_BODY_LIMIT = 64 * 1024;
@@ -10,32 +12,31 @@ const SLACK_BODY_LIMIT = 64 * 1024;
 /**
  * `POST /slack/commands`: `/lanes status <key or words>`. The body is kept raw
  * because Slack signs those bytes; forged or stale requests get 401 and no
- * answer. Registered only when `LANES_SLACK_SIGNING_SECRET` is set.
+ * answer. Declared only when `LANES_SLACK_SIGNING_SECRET` is set; the answer
+ * goes through the portal's audience rules like every portal surface.
  */
-export const registerSlackRoutes = (
-  app: FastifyInstance,
+export const slackRoutes = (
   ctx: ServiceContext,
   options: { signingSecret: string; publicUrl: string },
-): void => {
-  void app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'buffer', bodyLimit: SLACK_BODY_LIMIT },
-      (_request, body, done) => done(null, body),
-    );
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: SLACK_BODY_LIMIT }, (_request, _body, done) =>
-      done(new AppError('LANES_UNSUPPORTED_MEDIA_TYPE', 'Slack sends slash commands as a form'), undefined),
-    );
-    scope.post('/slack/commands', async (request) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const headers: Record<string, string | undefined> = {};
-      for (const [name, value] of Object.entries(request.headers)) {
-        headers[name.toLowerCase()] = Array.isArray(value) ? value[0] : value;
-      }
-      verifySlackRequest(options.signingSecret, headers, body, ctx.clock());
-      const command = parseSlashCommand(body);
+): RouteSpec[] => [
+  defineRoute({
+    method: 'POST',
+    url: '/slack/commands',
+    summary: 'Slack slash command `/lanes status <key or words>` (a form signed by Slack)',
+    tag: 'portal',
+    access: 'public',
+    rawBody: {
+      contentTypes: ['application/x-www-form-urlencoded'],
+      parseAs: 'buffer',
+      limit: SLACK_BODY_LIMIT,
+      unsupported: 'Slack sends slash commands as a form',
+    },
+    responses: { 200: z.record(z.string(), z.unknown()), 401: errorBodySchema },
+    handler: async ({ body }, request) => {
+      const raw = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+      verifySlackRequest(options.signingSecret, lowerCaseHeaders(request.headers), raw, ctx.clock());
+      const command = parseSlashCommand(raw);
       return slackStatus(ctx, command.text, `${command.teamId}:${command.userId}`, options.publicUrl);
-    });
-  });
-};
+    },
+  }),
+];

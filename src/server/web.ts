@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 /**
  * Serves the built single-page app from `root`. Any GET that is not an API
  * route and not a file answers with index.html so client-side routes work on
- * reload; API paths keep their JSON 404.
+ * reload; API paths keep their JSON 404. Security headers come from
+ * `addSecurityHeaders`, for static files as for every other response.
  */
 export const registerWebApp = (
   app: FastifyInstance,
@@ -24,7 +25,6 @@ export const registerWebApp = (
         'cache-control',
         path.includes(`${join(root, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
       );
-      res.header('x-content-type-options', 'nosniff');
     },
   });
   app.setNotFoundHandler((request, reply) => {
@@ -32,14 +32,6 @@ export const registerWebApp = (
     if (request.method !== 'GET' || path.startsWith('/api/') || path === '/healthz' || !hasIndex) {
       return reply.status(404).send(notFound(request.method, request.url));
     }
-    return reply
-      .header('cache-control', 'no-cache')
-      .header(
-        'content-security-policy',
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'",
-      )
-      .header('x-frame-options', 'DENY')
-      .type('text/html')
-      .sendFile('index.html');
+    return reply.header('cache-control', 'no-cache').type('text/html').sendFile('index.html');
   });
 };

@@ -2,7 +2,8 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type Scry
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import {
-  AttemptLimiter,
+  attemptRetryAfter,
+  type AttemptLimit,
   type AuditAction,
   type Principal,
   type User,
@@ -10,9 +11,22 @@ import {
   USER_ROLES,
 } from '../domain/access.js';
 import { AppError } from '../domain/errors.js';
+import {
+  defaultScopesFor,
+  effectiveScopes,
+  formatScopes,
+  isTokenScope,
+  parseScopes,
+  roleMayHold,
+  ROUTE_SCOPES,
+  scopeSource,
+  scopesWithin,
+} from '../domain/token.scopes.js';
 import * as repo from '../store/access.repository.js';
+import { countAttempt, deleteExpiredWindows, resetAttempts } from '../store/rate-limit.repository.js';
 import type { DB } from '../store/schema.js';
 import type { ServiceContext } from './context.js';
+import { isReservedSource } from './sources.reserved.js';
 
 /** scrypt parameters: N=2^15, r=8, p=1 (OWASP's minimum for scrypt), 64-byte key. */
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
@@ -145,8 +159,30 @@ export const setUserRole = async (ctx: ServiceContext, actor: Actor, email: stri
 export const listUsers = (ctx: ServiceContext): Promise<User[]> => repo.listUsers(ctx.database);
 export const countUsers = (ctx: ServiceContext): Promise<number> => repo.countUsers(ctx.database);
 
-/** Ten tries per client and e-mail per 15 minutes. */
-export const createLoginLimiter = (): AttemptLimiter => new AttemptLimiter(10, 15 * 60_000);
+/** Ten tries per client and e-mail per 15 minutes, counted in the database across every instance. */
+export const createLoginLimiter = (): AttemptLimit => ({ max: 10, windowMs: 15 * 60_000 });
+
+/**
+ * Counts one sign-in attempt for `key` in the shared window; throws
+ * LANES_RATE_LIMITED with `retryAfterSeconds` in its details when over the limit.
+ */
+export const countSignInAttempt = async (ctx: ServiceContext, limit: AttemptLimit, key: string): Promise<void> => {
+  const now = ctx.clock().getTime();
+  const window = await countAttempt(
+    ctx.database,
+    key,
+    new Date(now).toISOString(),
+    new Date(now - limit.windowMs).toISOString(),
+  );
+  const retryAfterSeconds = attemptRetryAfter(limit, Date.parse(window.windowStart), window.count, now);
+  if (retryAfterSeconds > 0) {
+    throw new AppError(
+      'LANES_RATE_LIMITED',
+      `too many sign-in attempts; wait ${Math.ceil(retryAfterSeconds / 60)} minutes and try again`,
+      { retryAfterSeconds },
+    );
+  }
+};
 
 export interface SessionGrant {
   user: User;
@@ -156,10 +192,37 @@ export interface SessionGrant {
   expiresAt: string;
 }
 
+/**
+ * Opens a browser session for a user who has proved who they are (password or
+ * identity provider). `oidcIdToken` is kept for the identity provider's logout.
+ */
+export const openSession = async (
+  ctx: ServiceContext,
+  user: User,
+  options: { oidcIdToken?: string } = {},
+): Promise<SessionGrant> => {
+  const now = ctx.clock();
+  const sessionId = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(24).toString('base64url');
+  const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3_600_000).toISOString();
+  await repo.deleteExpiredSessions(ctx.database, now.toISOString());
+  // Housekeeping at each sign-in, as for sessions: rate-limit windows older than the longest limit's are over.
+  await deleteExpiredWindows(ctx.database, new Date(now.getTime() - createLoginLimiter().windowMs).toISOString());
+  await repo.insertSession(ctx.database, {
+    id_hash: sha256(sessionId),
+    user_id: user.id,
+    csrf_token: csrfToken,
+    created_at: now.toISOString(),
+    expires_at: expiresAt,
+    oidc_id_token: options.oidcIdToken ?? null,
+  });
+  return { user, sessionId, csrfToken, expiresAt };
+};
+
 /** Checks a password and opens a session. Wrong e-mail and wrong password look the same. */
 export const login = async (
   ctx: ServiceContext,
-  limiter: AttemptLimiter,
+  limit: AttemptLimit,
   input: unknown,
   clientKey: string,
 ): Promise<SessionGrant> => {
@@ -168,32 +231,23 @@ export const login = async (
     input,
   );
   const normalized = email.trim().toLowerCase();
-  if (!limiter.attempt(`${clientKey}|${normalized}`, ctx.clock().getTime())) {
-    throw new AppError('LANES_RATE_LIMITED', 'too many sign-in attempts; wait 15 minutes and try again');
-  }
+  const key = `${clientKey}|${normalized}`;
+  await countSignInAttempt(ctx, limit, key);
   const found = await repo.findUserByEmail(ctx.database, normalized);
-  const ok = found
+  // Accounts without a password (made at a first sign-in through the identity provider) take as long as the rest.
+  const ok = found?.passwordHash.startsWith('scrypt$')
     ? await verifyPassword(password, found.passwordHash)
     : (await verifyPassword(password, await (dummyHash ??= hashPassword('not a real password'))), false);
   if (!found || !ok) throw new AppError('LANES_UNAUTHENTICATED', 'the e-mail or password is not right');
-  limiter.reset(`${clientKey}|${normalized}`);
-  const now = ctx.clock();
-  const sessionId = randomBytes(32).toString('base64url');
-  const csrfToken = randomBytes(24).toString('base64url');
-  const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3_600_000).toISOString();
-  await repo.deleteExpiredSessions(ctx.database, now.toISOString());
-  await repo.insertSession(ctx.database, {
-    id_hash: sha256(sessionId),
-    user_id: found.user.id,
-    csrf_token: csrfToken,
-    created_at: now.toISOString(),
-    expires_at: expiresAt,
-  });
-  return { user: found.user, sessionId, csrfToken, expiresAt };
+  await resetAttempts(ctx.database, key);
+  return openSession(ctx, found.user);
 };
 
-export const logout = async (ctx: ServiceContext, sessionId: string): Promise<void> => {
+/** Ends a session; returns the ID token it was opened with, when it came from the identity provider. */
+export const logout = async (ctx: ServiceContext, sessionId: string): Promise<{ oidcIdToken?: string }> => {
+  const session = await repo.findSession(ctx.database, sha256(sessionId));
   await repo.deleteSession(ctx.database, sha256(sessionId));
+  return session?.oidc_id_token ? { oidcIdToken: session.oidc_id_token } : {};
 };
 
 /** The principal behind a session cookie, or undefined when it is unknown or expired. */
@@ -208,6 +262,8 @@ export interface TokenView {
   id: string;
   name: string;
   userId: string;
+  /** What the token may do (see `src/domain/token.scopes.ts`), as granted; the user's role still bounds it. */
+  scopes: string[];
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -217,6 +273,7 @@ const toTokenView = (t: {
   id: string;
   name: string;
   user_id: string;
+  scopes: string;
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
@@ -224,10 +281,55 @@ const toTokenView = (t: {
   id: t.id,
   name: t.name,
   userId: t.user_id,
+  scopes: parseScopes(t.scopes),
   createdAt: t.created_at,
   lastUsedAt: t.last_used_at,
   revokedAt: t.revoked_at,
 });
+
+const scopesSchema = z.array(z.string().max(80)).min(1, 'name at least one scope').max(40);
+
+/**
+ * The scopes a new token gets: those asked for (default: all its owner's role
+ * may hold), each known, none naming a reserved source, none beyond the
+ * owner's role, and none beyond `within` (the scopes of the token creating it).
+ */
+const scopesForNewToken = (owner: User, requested: unknown, within: readonly string[] | undefined): string[] => {
+  const scopes = requested === undefined ? defaultScopesFor(owner.role) : parse(scopesSchema, requested);
+  for (const scope of scopes) {
+    if (!isTokenScope(scope)) {
+      throw new AppError(
+        'LANES_VALIDATION',
+        `unknown scope "${scope}"; scopes are ${ROUTE_SCOPES.join(', ')} and events:write:<source>`,
+        { scope },
+      );
+    }
+    const source = scopeSource(scope);
+    if (source !== undefined && isReservedSource(source)) {
+      throw new AppError(
+        'LANES_SOURCE_RESERVED',
+        `${source} events are written only by Lanes and its verified connectors; no token can write them`,
+        { scope },
+      );
+    }
+    if (!roleMayHold(owner.role, scope)) {
+      throw new AppError('LANES_FORBIDDEN', `a ${owner.role} cannot hold the scope ${scope}`, { scope });
+    }
+  }
+  if (within !== undefined && !scopesWithin(scopes, within)) {
+    throw new AppError('LANES_FORBIDDEN', 'a token can only create tokens with scopes it holds itself', {
+      scopes,
+      held: within,
+    });
+  }
+  return [...new Set(scopes)].sort();
+};
+
+/** Options of `createToken`: the scopes asked for, and the scopes of the token asking (absent for sessions and the CLI). */
+export interface NewTokenOptions {
+  scopes?: unknown;
+  within?: readonly string[] | undefined;
+}
 
 /** Creates an API token for a user; the secret is returned once and only its hash is kept. */
 export const createToken = async (
@@ -235,8 +337,10 @@ export const createToken = async (
   actor: Actor,
   owner: User,
   name: string,
+  options: NewTokenOptions = {},
 ): Promise<{ token: TokenView; secret: string }> => {
   const tokenName = parse(z.string().min(1).max(100), name);
+  const scopes = scopesForNewToken(owner, options.scopes, options.within);
   const id = randomBytes(6).toString('hex');
   const secretPart = randomBytes(32).toString('base64url');
   const row = {
@@ -247,27 +351,33 @@ export const createToken = async (
     created_at: ctx.clock().toISOString(),
     last_used_at: null,
     revoked_at: null,
+    scopes: formatScopes(scopes),
   };
   await repo.insertToken(ctx.database, row);
-  await recordAudit(ctx, actor, 'token.create', id, { name: tokenName, owner: owner.email });
+  await recordAudit(ctx, actor, 'token.create', id, { name: tokenName, owner: owner.email, scopes });
   return { token: toTokenView(row), secret: `${TOKEN_PREFIX}${id}_${secretPart}` };
 };
 
 export const listTokens = async (ctx: ServiceContext, owner?: User): Promise<TokenView[]> =>
   (await repo.listTokens(ctx.database, owner?.id)).map(toTokenView);
 
-/** Revokes a token; non-admins may only revoke their own. */
+/**
+ * Revokes a token. Non-admins may revoke only their own: anyone else's answers
+ * exactly as a missing one, so token ids cannot be probed.
+ */
 export const revokeToken = async (ctx: ServiceContext, actor: Actor, id: string): Promise<void> => {
   const token = await repo.findToken(ctx.database, id);
-  if (!token) throw new AppError('LANES_NOT_FOUND', `no token ${id}`);
-  if (actor.kind === 'user' && actor.user.role !== 'admin' && token.user_id !== actor.user.id) {
-    throw new AppError('LANES_FORBIDDEN', 'you can only revoke your own tokens');
-  }
+  const hidden = token && actor.kind === 'user' && actor.user.role !== 'admin' && token.user_id !== actor.user.id;
+  if (!token || hidden) throw new AppError('LANES_NOT_FOUND', `no token ${id}`, { id });
   await repo.revokeToken(ctx.database, id, ctx.clock().toISOString());
   await recordAudit(ctx, actor, 'token.revoke', id, { name: token.name });
 };
 
-/** The principal behind `Authorization: Bearer lanes_<id>_<secret>`, recording when it was last used. */
+/**
+ * The principal behind `Authorization: Bearer lanes_<id>_<secret>`, recording
+ * when it was last used. Its scopes are those granted that the user's role
+ * allows now, so a demoted user's token loses power at once.
+ */
 export const principalFromToken = async (ctx: ServiceContext, bearer: string): Promise<Principal | undefined> => {
   const match = /^lanes_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/.exec(bearer);
   if (!match) return undefined;
@@ -283,7 +393,7 @@ export const principalFromToken = async (ctx: ServiceContext, bearer: string): P
   if (!token.last_used_at || now.getTime() - Date.parse(token.last_used_at) > 60_000) {
     await repo.markTokenUsed(ctx.database, token.id, now.toISOString());
   }
-  return { user, via: 'token', tokenId: token.id };
+  return { user, via: 'token', tokenId: token.id, scopes: effectiveScopes(parseScopes(token.scopes), user.role) };
 };
 
 export interface AuditView {

@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { buildCharterIndex } from '../domain/charter.identity.js';
-import { parseCharter } from '../domain/charter.parse.js';
+import { MAX_CHARTER_BYTES, parseCharter } from '../domain/charter.parse.js';
 import { STARTER_CHARTER } from '../domain/charter.template.js';
 import type { CharterIssue } from '../domain/charter.validate.js';
 import { AppError } from '../domain/errors.js';
@@ -16,26 +16,17 @@ export interface CharterFileResult {
 const errorCode = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 
-/**
- * Reads and validates a `lanes.yaml`. Issues name the file as `displayName`
- * (the path as the user typed it, by default `path`).
- *
- * `loaded` is set when the only issues are LANES_CHARTER_DELEGATION_EXPIRED:
- * delegations lapse with the calendar, not with an edit, and a running server
- * must not refuse to start (or reload) because a date went by. An expired
- * delegation is simply not in force; `lanes check` still reports it so that
- * someone removes it. Any other issue leaves `loaded` unset.
- *
- * @throws AppError LANES_CHARTER_NOT_FOUND when there is no file at `path`.
- */
-export const loadCharterFile = async (
-  path: string,
-  now: Date,
-  displayName: string = path,
-): Promise<CharterFileResult> => {
-  let text: string;
+/** The text of a charter file, refused before it is read when it is larger than `MAX_CHARTER_BYTES`. */
+const readCharterText = async (path: string, displayName: string): Promise<string> => {
   try {
-    text = await readFile(path, 'utf8');
+    const { size } = await stat(path);
+    if (size > MAX_CHARTER_BYTES)
+      throw new AppError(
+        'LANES_CHARTER_INVALID',
+        `${displayName} is ${size.toLocaleString('en-US')} bytes; a charter may be at most 1 MiB (${MAX_CHARTER_BYTES.toLocaleString('en-US')} bytes), so Lanes did not read it`,
+        { path, bytes: size, limit: MAX_CHARTER_BYTES },
+      );
+    return await readFile(path, 'utf8');
   } catch (error) {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR')
@@ -54,6 +45,27 @@ export const loadCharterFile = async (
       );
     throw error;
   }
+};
+
+/**
+ * Reads and validates a `lanes.yaml`. Issues name the file as `displayName`
+ * (the path as the user typed it, by default `path`).
+ *
+ * `loaded` is set when the only issues are LANES_CHARTER_DELEGATION_EXPIRED:
+ * delegations lapse with the calendar, not with an edit, and a running server
+ * must not refuse to start (or reload) because a date went by. An expired
+ * delegation is simply not in force; `lanes check` still reports it so that
+ * someone removes it. Any other issue leaves `loaded` unset.
+ *
+ * @throws AppError LANES_CHARTER_NOT_FOUND when there is no file at `path`.
+ * @throws AppError LANES_CHARTER_INVALID when the file is larger than `MAX_CHARTER_BYTES` (1 MiB); it is not read.
+ */
+export const loadCharterFile = async (
+  path: string,
+  now: Date,
+  displayName: string = path,
+): Promise<CharterFileResult> => {
+  const text = await readCharterText(path, displayName);
   // The policy above lives in parseCharter: it returns a charter only when every issue is non-blocking.
   const { charter, issues } = parseCharter(text, displayName, now);
   if (!charter) return { issues };

@@ -7,7 +7,10 @@ import {
   toUtcIso,
   type EventInput,
   type LoggedEvent,
+  type ReportedBy,
 } from '../domain/event.js';
+import type { Principal } from '../domain/access.js';
+import { scopesAllowSource } from '../domain/token.scopes.js';
 import { applyEvent, canApplyIncrementally, projectItemWithStages, type ItemState } from '../domain/item.projection.js';
 import { transitionOf, type StageTransition } from '../domain/stage.evidence.js';
 import {
@@ -27,6 +30,7 @@ import { maintainPortal } from './portal.service.js';
 import { maintainQualityFacts } from './quality.facts.service.js';
 import { clearPortalIndex } from '../store/portal.repository.js';
 import type { ServiceContext } from './context.js';
+import { isReservedSource } from './sources.reserved.js';
 
 /** Events by item key, keeping their order; events without an item are left out. */
 const groupByItem = (events: readonly LoggedEvent[]): Map<string, LoggedEvent[]> => {
@@ -99,27 +103,90 @@ export const toLoggedEvent = (input: EventInput, index: CharterIndex, id: string
   };
 };
 
-/** Validates a raw batch (from HTTP or a file) and appends it atomically. */
-export const ingestEvents = async (ctx: ServiceContext, raw: unknown): Promise<AppendResult> => {
+/** Who posts a batch through the API: recorded on each event, and what their token lets them write. */
+export interface Reporter {
+  reportedBy: ReportedBy;
+  /** The token's scopes in force; undefined for a browser session (its role alone decides). */
+  scopes: readonly string[] | undefined;
+}
+
+/** The reporter behind an authenticated request. */
+export const reporterOf = (principal: Principal): Reporter => ({
+  reportedBy: { user: principal.user.email, token: principal.tokenId ?? null },
+  scopes: principal.via === 'token' ? (principal.scopes ?? []) : undefined,
+});
+
+/**
+ * Refuses, with each offender's index, events of a source only Lanes and its
+ * connectors write (whoever asks), and of a source the token's scopes do not name.
+ */
+const assertSourcesAllowed = (events: readonly EventInput[], scopes: readonly string[] | undefined): void => {
+  const rejections: SourceRejection[] = [];
+  events.forEach((e, index) => {
+    if (isReservedSource(e.source)) {
+      rejections.push({
+        index,
+        code: 'LANES_SOURCE_RESERVED',
+        message: `source "${e.source}" is written only by its verified webhooks and syncs`,
+        path: ['source'],
+      });
+    } else if (scopes !== undefined && !scopesAllowSource(scopes, e.source)) {
+      rejections.push({
+        index,
+        code: 'LANES_FORBIDDEN',
+        message: `this API token lacks the events:write:${e.source} scope`,
+        path: ['source'],
+      });
+    }
+  });
+  const first = rejections[0];
+  if (!first) return;
+  throw new AppError(first.code, `${rejections.length} event(s) refused: ${first.message}; nothing was stored`, {
+    rejections,
+    ...(first.code === 'LANES_FORBIDDEN' ? { missingScope: `events:write:${events[first.index]!.source}` } : {}),
+  });
+};
+
+interface SourceRejection {
+  index: number;
+  code: 'LANES_SOURCE_RESERVED' | 'LANES_FORBIDDEN';
+  message: string;
+  path: string[];
+}
+
+/**
+ * Validates a batch posted through the API and appends it atomically, as
+ * reported by `reporter`. Connector sources and Lanes' own are refused.
+ */
+export const ingestEvents = async (ctx: ServiceContext, raw: unknown, reporter?: Reporter): Promise<AppendResult> => {
   if (Array.isArray(raw) && raw.length > MAX_BATCH) {
     throw new AppError('LANES_BATCH_TOO_LARGE', `a batch may hold at most ${MAX_BATCH} events; split it`, {
       max: MAX_BATCH,
       received: raw.length,
     });
   }
-  return appendEvents(ctx, assertValidBatch(raw));
+  const events = assertValidBatch(raw);
+  assertSourcesAllowed(events, reporter?.scopes);
+  return appendEvents(ctx, events, reporter ? { reportedBy: reporter.reportedBy } : {});
 };
 
 /**
  * Appends validated events to the log and updates the item projection, all in
  * one transaction. Re-delivered events are counted and skipped. An item whose
  * new events sort before what it has already seen is re-projected from its
- * whole history, so delivery order never changes the result.
+ * whole history, so delivery order never changes the result. `reportedBy`
+ * marks events posted through the API (not the events Lanes derives from them).
  */
-export const appendEvents = async (ctx: ServiceContext, inputs: readonly EventInput[]): Promise<AppendResult> => {
+export const appendEvents = async (
+  ctx: ServiceContext,
+  inputs: readonly EventInput[],
+  options: { reportedBy?: ReportedBy } = {},
+): Promise<AppendResult> => {
   const receivedAt = ctx.clock().toISOString();
   const index = ctx.charter()?.index ?? EMPTY_CHARTER_INDEX;
   const logged = inputs.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
+  // One reporter object for the whole batch (its JSON is made once when the rows are written).
+  if (options.reportedBy) for (const e of logged) e.reportedBy = options.reportedBy;
 
   const result = await withTransaction(ctx.database, async (tx) => {
     const first = await appendInTransaction(ctx, tx, logged, receivedAt);

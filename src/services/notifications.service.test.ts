@@ -10,6 +10,8 @@ import {
   type LocalSmtp,
 } from '../connectors/notify/notify.test-helper.js';
 import type { NotificationSenders } from '../connectors/notify/notify.types.js';
+import { WEBHOOK_FAILURE_FOR_MEMBERS } from '../connectors/notify/webhook.sender.js';
+import { parseOutboundAllow } from '../connectors/outbound.address.js';
 import type { User, UserRole } from '../domain/access.js';
 import { verifyWebhookSignature } from '../domain/notification.js';
 import { openDatabase, type Database } from '../store/database.js';
@@ -34,6 +36,8 @@ import {
 } from './notifications.service.js';
 
 const PUBLIC = 'https://lanes.acme.example';
+/** The test receivers listen on 127.0.0.1, which webhooks may reach only when allowed (LANES_OUTBOUND_ALLOW). */
+const RECEIVERS_ON_LOOPBACK = parseOutboundAllow('127.0.0.1');
 const START = Date.parse('2026-06-01T10:00:00.000Z');
 const FROM = 'Lanes <lanes@acme.example>';
 
@@ -243,8 +247,9 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
             : undefined,
     });
     closers.push(() => picky.close());
-    for (const address of ['gone@acme.example', 'busy@acme.example', 'fine@acme.example']) {
-      await subscribe(ctx, ana, { target: { kind: 'item', key: 'PAY-231' }, address }, { publicUrl: PUBLIC });
+    // Each their own address: another's would wait for its confirmation (subscription.consent.test.ts).
+    for (const name of ['gone', 'busy', 'fine']) {
+      await subscribe(ctx, person(name), { target: { kind: 'item', key: 'PAY-231' } }, { publicUrl: PUBLIC });
     }
     await insertStageChange(database, {
       id: 'sc-1',
@@ -351,7 +356,7 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
       ctx,
       mo,
       { target: { kind: 'item', key: 'PAY-231' }, channel: 'webhook', address: `${hook.url}/in` },
-      { publicUrl: PUBLIC },
+      { publicUrl: PUBLIC, outboundAllow: RECEIVERS_ON_LOOPBACK },
     );
     secret = subscription.webhookSecret!;
     expect(secret).toMatch(/^whsec_/);
@@ -365,7 +370,7 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
     });
     const notifier = createNotifier(
       ctx,
-      buildNotificationSenders({}, { publicUrl: PUBLIC }),
+      buildNotificationSenders({}, { publicUrl: PUBLIC, outboundAllow: RECEIVERS_ON_LOOPBACK }),
       options({
         retry: { baseMs: 60_000, capMs: 600_000, maxAttempts: 5 },
       }),
@@ -374,7 +379,9 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
     const [failed] = await listSubscriptionDeliveries(ctx, mo, subscription.id);
     // 60 s × (0.5 + 0.5 / 2) with the test's fixed jitter.
     expect(failed).toMatchObject({ status: 'failed', attempts: 1, nextAttemptAt: iso(START + 45_000) });
-    expect(failed!.lastError).toContain('HTTP 500');
+    // The member reads one sentence for every webhook failure; an admin reads why.
+    expect(failed!.lastError).toBe(WEBHOOK_FAILURE_FOR_MEMBERS);
+    expect((await listSubscriptionDeliveries(ctx, admin, subscription.id))[0]!.lastError).toContain('HTTP 500');
     expect((await notifier.runOnce()).dispatch.sent).toBe(0);
     clock.now = START + 44_000;
     expect((await notifier.runOnce()).dispatch.sent).toBe(0);
@@ -408,9 +415,7 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
       ctx,
       mo,
       { target: { kind: 'item', key: 'PAY-231' }, channel: 'webhook', address: hook.url },
-      {
-        publicUrl: PUBLIC,
-      },
+      { publicUrl: PUBLIC, outboundAllow: RECEIVERS_ON_LOOPBACK },
     );
     await insertStageChange(database, {
       id: 'sc-1',
@@ -421,7 +426,7 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
     });
     const notifier = createNotifier(
       ctx,
-      buildNotificationSenders({}, { publicUrl: PUBLIC }),
+      buildNotificationSenders({}, { publicUrl: PUBLIC, outboundAllow: RECEIVERS_ON_LOOPBACK }),
       options({
         retry: { baseMs: 1000, capMs: 1000, maxAttempts: 2 },
       }),
@@ -458,7 +463,7 @@ describe.each(testEngines())('notifications on $engine', ({ open }) => {
     const { subscription: byOwner } = await subscribe(
       ctx,
       ana,
-      { target: { kind: 'component', component: 'checkout' }, address: 'support@acme.example' },
+      { target: { kind: 'component', component: 'checkout' }, address: 'ANA@acme.example' },
       { publicUrl: PUBLIC },
     );
     await insertStageChange(database, {

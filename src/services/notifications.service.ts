@@ -14,7 +14,9 @@ import { createHttpClient } from '../connectors/http.client.js';
 import { createEmailSender } from '../connectors/notify/email.sender.js';
 import type { NotificationSenders, OutgoingNotification } from '../connectors/notify/notify.types.js';
 import { slackNotificationSender } from '../connectors/notify/slack.sender.js';
-import { isHttpUrl, webhookSender } from '../connectors/notify/webhook.sender.js';
+import { WEBHOOK_FAILURE_FOR_MEMBERS, webhookSender } from '../connectors/notify/webhook.sender.js';
+import type { OutboundAllow } from '../connectors/outbound.address.js';
+import { checkOutboundUrl, createOutboundGuard } from '../connectors/outbound.guard.js';
 import { roleAllows, type User } from '../domain/access.js';
 import { AppError } from '../domain/errors.js';
 import {
@@ -54,6 +56,13 @@ import { STAGES, STAGE_LABELS, type Stage } from '../domain/stage.js';
 import { withTransaction } from '../store/event.repository.js';
 import * as repo from '../store/notification.repository.js';
 import type { ServiceContext } from './context.js';
+import {
+  confirmationOf,
+  sendConsentRequests,
+  storeSubscription,
+  type ConsentRoundResult,
+  type SubscriptionLimits,
+} from './subscription.consent.js';
 
 /**
  * Follows and notifications (issue 6): subscribe to an item, a component, a
@@ -173,6 +182,7 @@ const presentSubscription = (
   createdAt: row.created_at,
   feedUrl: created?.feedUrl ?? null,
   webhookSecret: created?.webhookSecret ?? null,
+  confirmation: confirmationOf(row),
 });
 
 const isVisibleItem = async (ctx: ServiceContext, key: string): Promise<boolean> =>
@@ -187,7 +197,9 @@ export interface SubscribeResult {
 /**
  * Follows something for `user`. An item must be one stakeholders may see (any
  * other answers "not found", so hidden items are not revealed). E-mail goes to
- * the user's address unless another is given. Webhooks make this server send
+ * the user's address unless another is given; another address stays pending
+ * until its owner confirms (`subscription.consent.ts`), and per-user limits
+ * answer 429 `LANES_RATE_LIMITED`. Webhooks make this server send
  * requests to a URL of the caller's choosing, so they need the member role.
  * Following the same thing the same way twice returns the first subscription.
  */
@@ -195,7 +207,12 @@ export const subscribe = async (
   ctx: ServiceContext,
   user: User,
   input: unknown,
-  options: { publicUrl: string },
+  options: {
+    publicUrl: string;
+    limits?: Partial<SubscriptionLimits> | undefined;
+    /** `LANES_OUTBOUND_ALLOW`: internal hosts webhooks may call. */
+    outboundAllow?: OutboundAllow | undefined;
+  },
 ): Promise<SubscribeResult> => {
   const data = parseInput(subscriptionInputSchema, input);
   const t = data.target;
@@ -226,10 +243,24 @@ export const subscribe = async (
       if (!roleAllows(user.role, 'member')) {
         throw new AppError('LANES_FORBIDDEN', 'webhook subscriptions need the member role');
       }
-      if (!address || !isHttpUrl(address)) {
+      if (!address) {
         throw new AppError('LANES_VALIDATION', 'address: give an http:// or https:// URL without credentials', {
           field: 'address',
         });
+      }
+      {
+        // Judged again at every send, on the address actually connected to (src/connectors/outbound.guard.ts).
+        const verdict = checkOutboundUrl(address, options.outboundAllow);
+        if (!verdict.ok && verdict.reason === 'invalid') {
+          throw new AppError('LANES_VALIDATION', `address: ${verdict.message}; give an http:// or https:// URL`, {
+            field: 'address',
+          });
+        }
+        if (!verdict.ok) {
+          throw new AppError('LANES_URL_FORBIDDEN', `address: ${verdict.message}, so Lanes may not call it`, {
+            field: 'address',
+          });
+        }
       }
       break;
     case 'feed':
@@ -256,21 +287,25 @@ export const subscribe = async (
 
   const feedToken = data.channel === 'feed' ? randomBytes(24).toString('base64url') : null;
   const secret = data.channel === 'webhook' ? `whsec_${randomBytes(24).toString('base64url')}` : null;
-  const row: repo.SubscriptionRow = {
-    id: ctx.newId(),
-    user_id: user.id,
-    target_kind: targetKind,
-    target,
-    search,
-    channel: data.channel,
-    address,
-    secret,
-    cadence,
-    feed_token_hash: feedToken ? sha256(feedToken) : null,
-    created_at: ctx.clock().toISOString(),
-    unsubscribed_at: null,
-  };
-  await repo.insertSubscription(ctx.database, row);
+  const row = await storeSubscription(
+    ctx,
+    user,
+    {
+      id: ctx.newId(),
+      user_id: user.id,
+      target_kind: targetKind,
+      target,
+      search,
+      channel: data.channel,
+      address,
+      secret,
+      cadence,
+      feed_token_hash: feedToken ? sha256(feedToken) : null,
+      created_at: ctx.clock().toISOString(),
+      unsubscribed_at: null,
+    },
+    options.limits,
+  );
   return {
     subscription: presentSubscription(row, {
       feedUrl: feedToken ? feedUrl(options.publicUrl, feedToken) : null,
@@ -338,7 +373,7 @@ export const unsubscribeByToken = async (ctx: ServiceContext, token: string): Pr
 export const unsubscribeLink = async (ctx: ServiceContext, publicUrl: string, subscriptionId: string) =>
   unsubscribeUrl(publicUrl, signUnsubscribeToken(subscriptionId, await notificationKey(ctx)));
 
-const presentDelivery = (row: repo.DeliveryLogRow): Delivery => ({
+const presentDelivery = (row: repo.DeliveryLogRow, options: { webhookForMember?: boolean } = {}): Delivery => ({
   id: row.id,
   subscriptionId: row.subscription_id,
   itemKey: row.item_key,
@@ -346,7 +381,11 @@ const presentDelivery = (row: repo.DeliveryLogRow): Delivery => ({
   status: row.status as Delivery['status'],
   attempts: Number(row.attempts),
   nextAttemptAt: row.next_attempt_at,
-  lastError: row.last_error,
+  // A webhook's failure tells ports apart (closed, filtered, open): only admins read it.
+  lastError:
+    options.webhookForMember && row.last_error !== null && (row.status === 'failed' || row.status === 'dead')
+      ? WEBHOOK_FAILURE_FOR_MEMBERS
+      : row.last_error,
   sentAt: row.sent_at,
   createdAt: row.created_at,
 });
@@ -358,17 +397,18 @@ export const listSubscriptionDeliveries = async (
   subscriptionId: string,
   limit = 200,
 ): Promise<Delivery[]> => {
-  await ownedSubscription(ctx, user, subscriptionId);
+  const subscription = await ownedSubscription(ctx, user, subscriptionId);
   const rows = await repo.listDeliveries(ctx.database, subscriptionId, {
     visibleOnly: user.role !== 'admin',
     limit,
   });
-  return rows.map(presentDelivery);
+  const webhookForMember = subscription.channel === 'webhook' && user.role !== 'admin';
+  return rows.map((row) => presentDelivery(row, { webhookForMember }));
 };
 
 /** Dead letters: deliveries that ran out of attempts or failed for good, newest first (admins). */
 export const listDeadLetters = async (ctx: ServiceContext, limit = 200): Promise<Delivery[]> =>
-  (await repo.listDeadDeliveries(ctx.database, limit)).map(presentDelivery);
+  (await repo.listDeadDeliveries(ctx.database, limit)).map((row) => presentDelivery(row));
 
 /** Puts a dead delivery back in line (admins): it is tried again on the next round, with fresh attempts. */
 export const retryDead = async (ctx: ServiceContext, id: string): Promise<Delivery> => {
@@ -573,6 +613,7 @@ export const dispatch = async (
     if (c.subscription.unsubscribed_at !== null) return 'unsubscribed';
     if (!c.item || c.item.visible !== 1) return 'the item is no longer visible to stakeholders';
     if (c.subscription.channel === 'feed') return 'feeds are read, not sent';
+    if (c.subscription.consent === 'pending') return 'waiting for the address to confirm';
     return null;
   };
 
@@ -591,7 +632,7 @@ export const dispatch = async (
   };
 
   /** Writes the outcome of a failed send for these deliveries (all share one attempt count per digest). */
-  const recordFailure = async (ids: string[], attempts: number, error: unknown) => {
+  const recordFailure = async (ids: string[], attempts: number, error: unknown, claimedAt: string) => {
     const message = error instanceof Error ? error.message : String(error);
     const permanent = error instanceof DeliveryFailure && error.permanent;
     const plan = permanent ? { dead: true as const } : planRetry(attempts, random(), policy);
@@ -602,7 +643,8 @@ export const dispatch = async (
       });
       ctx.logger.warn({ deliveries: ids.length, error: message }, 'notification delivery is dead');
     } else {
-      const nextAttemptAt = new Date(ctx.clock().getTime() + plan.delayMs).toISOString();
+      // Counted from the claim, not from the failure, so how long a send took (a filtered port's timeout) does not show.
+      const nextAttemptAt = new Date(Date.parse(claimedAt) + plan.delayMs).toISOString();
       result.retrying += await repo.finishDeliveries(ctx.database, ids, by, {
         status: 'failed',
         nextAttemptAt,
@@ -650,7 +692,7 @@ export const dispatch = async (
       const id = contexts[i]!.id;
       if (outcome?.kind === 'sent') sent.push(id);
       else if (outcome?.kind === 'skipped') skipped.set(outcome.reason, [...(skipped.get(outcome.reason) ?? []), id]);
-      else if (outcome?.kind === 'failed') await recordFailure([id], attempts.get(id) ?? 1, outcome.error);
+      else if (outcome?.kind === 'failed') await recordFailure([id], attempts.get(id) ?? 1, outcome.error, claim.now);
     }
     result.sent += await repo.finishDeliveries(ctx.database, sent, by, {
       status: 'sent',
@@ -700,7 +742,7 @@ export const dispatch = async (
         });
         result.digests += 1;
       } catch (error) {
-        await recordFailure(ids, attempts, error);
+        await recordFailure(ids, attempts, error, claim.now);
       }
     }
     if (!claimedAny || subscriptionIds.length < 100) break;
@@ -786,9 +828,14 @@ export const renderFeed = async (
  */
 export const buildNotificationSenders = (
   secrets: Readonly<Secrets>,
-  options: { publicUrl: string; webhookTimeoutMs?: number },
+  options: { publicUrl: string; webhookTimeoutMs?: number; outboundAllow?: OutboundAllow | undefined },
 ): NotificationSenders => {
-  const senders: NotificationSenders = { webhook: webhookSender({ timeoutMs: options.webhookTimeoutMs ?? 10_000 }) };
+  // Webhooks go only where the outbound guard allows (LANES_OUTBOUND_ALLOW lets internal receivers through).
+  const guard = createOutboundGuard({ allow: options.outboundAllow });
+  const senders: NotificationSenders = {
+    webhook: webhookSender({ timeoutMs: options.webhookTimeoutMs ?? 10_000, guard }),
+    close: async () => guard.close(),
+  };
   const smtpUrl = secrets.LANES_SMTP_URL;
   const from = secrets.LANES_MAIL_FROM;
   if (smtpUrl && from) {
@@ -799,7 +846,10 @@ export const buildNotificationSenders = (
       throw new AppError('LANES_CONFIG_INVALID', (error as Error).message);
     }
     senders.email = email.send;
-    senders.close = email.close;
+    senders.close = async () => {
+      guard.close();
+      await email.close();
+    };
   }
   const token = secrets.LANES_SLACK_BOT_TOKEN;
   if (token) {
@@ -821,7 +871,7 @@ export interface Notifier {
   /** Runs fan-out and dispatch now and then every `intervalMs`, until closed. */
   start(): void;
   /** One round of fan-out and dispatch (what the loop runs). */
-  runOnce(): Promise<{ fanOut: FanOutResult; dispatch: DispatchResult }>;
+  runOnce(): Promise<{ fanOut: FanOutResult; dispatch: DispatchResult; consent: ConsentRoundResult }>;
   /** Stops the loop, waits for the round in flight, and closes the senders' connections. */
   close(): Promise<void>;
 }
@@ -840,7 +890,12 @@ export const createNotifier = (
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
   let closed = false;
-  const runOnce = async () => ({ fanOut: await fanOut(ctx, options), dispatch: await dispatch(ctx, senders, options) });
+  const runOnce = async () => ({
+    fanOut: await fanOut(ctx, options),
+    dispatch: await dispatch(ctx, senders, options),
+    // Confirmation requests for e-mail to someone else's address (src/services/subscription.consent.ts).
+    consent: await sendConsentRequests(ctx, senders, options),
+  });
   const loop = () => {
     if (closed) return;
     inFlight = runOnce()

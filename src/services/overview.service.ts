@@ -1,4 +1,6 @@
+import type { Audience } from '../domain/audience.js';
 import type { LoggedEvent } from '../domain/event.js';
+import { countVisiblePortalItems } from '../store/portal.repository.js';
 import { rowToEvent } from '../store/event.mapper.js';
 import { listSourceStates, type SourceState } from '../store/event.repository.js';
 import { countItemsByTeamKindStage } from '../store/item.repository.js';
@@ -15,19 +17,26 @@ export interface Overview {
 
 const CLOSED_STAGES = new Set(['live', 'verified', 'wont_fix', 'duplicate']);
 
-/** The workspace at a glance: teams, items by kind and stage, recent activity, data freshness. */
-export const getOverview = async (ctx: ServiceContext): Promise<Overview> => {
+/**
+ * The workspace at a glance: teams, items by kind and stage, recent activity,
+ * data freshness. Stakeholders get counts of the items the portal shows them and
+ * no event stream or source details, which are the team's own.
+ */
+export const getOverview = async (ctx: ServiceContext, audience: Audience = 'internal'): Promise<Overview> => {
+  const internal = audience === 'internal';
   const [counts, freshness, recentRows] = await Promise.all([
-    countItemsByTeamKindStage(ctx.database),
+    internal ? countItemsByTeamKindStage(ctx.database) : countVisiblePortalItems(ctx.database),
     listSourceStates(ctx.database),
-    ctx.database.db
-      .selectFrom('event')
-      .leftJoin('item', 'item.key', 'event.item_key')
-      .selectAll('event')
-      .select('item.title as item_title')
-      .orderBy('event.occurred_at', 'desc')
-      .limit(15)
-      .execute(),
+    internal
+      ? ctx.database.db
+          .selectFrom('event')
+          .leftJoin('item', 'item.key', 'event.item_key')
+          .selectAll('event')
+          .select('item.title as item_title')
+          .orderBy('event.occurred_at', 'desc')
+          .limit(15)
+          .execute()
+      : Promise.resolve([]),
   ]);
   const charter = ctx.charter()?.charter;
   const byKindStage = new Map<string, { kind: string; stage: string; count: number }>();
@@ -61,6 +70,6 @@ export const getOverview = async (ctx: ServiceContext): Promise<Overview> => {
       const { item_title, ...row } = r;
       return { event: rowToEvent(row), itemKey: row.item_key, itemTitle: item_title };
     }),
-    freshness,
+    freshness: internal ? freshness : [],
   };
 };

@@ -283,10 +283,17 @@ describe.each(testEngines())('status portal on $engine', ({ open }) => {
     const token = link.url!.replace('https://lanes.example/s/', '');
     expect(token.length).toBeGreaterThanOrEqual(32);
     expect((await sharedItem(ctx, token)).key).toBe('PAY-40');
-    expect((await listItemShareLinks(ctx, 'PAY-40')).map((l) => l.url)).toEqual([null]);
+    expect((await listItemShareLinks(ctx, stakeholder, 'PAY-40')).map((l) => l.url)).toEqual([null]);
     await expect(sharedItem(ctx, `${token}x`)).rejects.toMatchObject({ code: 'LANES_NOT_FOUND' });
+    // Another stakeholder neither sees the link nor can tell it exists; a member sees it.
     const other: Principal = { ...stakeholder, user: { ...stakeholder.user, id: 'u-2', email: 'other@acme.example' } };
-    await expect(revokeItemShareLink(ctx, other, link.id)).rejects.toMatchObject({ code: 'LANES_FORBIDDEN' });
+    expect(await listItemShareLinks(ctx, other, 'PAY-40')).toEqual([]);
+    const member: Principal = {
+      ...stakeholder,
+      user: { ...stakeholder.user, id: 'u-3', email: 'mia@acme.example', role: 'member' },
+    };
+    expect((await listItemShareLinks(ctx, member, 'PAY-40')).map((l) => l.id)).toEqual([link.id]);
+    await expect(revokeItemShareLink(ctx, other, link.id)).rejects.toMatchObject({ code: 'LANES_NOT_FOUND' });
     await revokeItemShareLink(ctx, stakeholder, link.id);
     await expect(sharedItem(ctx, token)).rejects.toMatchObject({ code: 'LANES_NOT_FOUND' });
     // A label added later makes the item sensitive: the link stops working too.

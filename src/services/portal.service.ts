@@ -470,19 +470,27 @@ export const createShareLink = async (
   return presentLink(link, `${publicUrl}/s/${token}`);
 };
 
-export const listItemShareLinks = async (ctx: ServiceContext, key: string): Promise<ShareLink[]> => {
+/** Whether a principal may see and revoke a link: members and admins every link, stakeholders their own. */
+const mayManageLink = (principal: Principal, link: { created_by: string }): boolean =>
+  principal.user.role !== 'stakeholder' || link.created_by === principal.user.email;
+
+/** An item's share links: every link for members and admins, a stakeholder's own for a stakeholder. */
+export const listItemShareLinks = async (
+  ctx: ServiceContext,
+  principal: Principal,
+  key: string,
+): Promise<ShareLink[]> => {
   const row = await getPortalRow(ctx.database, key);
   if (!row?.visible) throw new AppError('LANES_NOT_FOUND', NOT_SHARED, { key });
-  return (await listShareLinks(ctx.database, key)).map((l) => presentLink(l, null));
+  return (await listShareLinks(ctx.database, key))
+    .filter((l) => mayManageLink(principal, l))
+    .map((l) => presentLink(l, null));
 };
 
-/** Revokes a link: its creator, or a member or admin. */
+/** Revokes a link: its creator, or a member or admin. Someone else's link answers a stakeholder as a missing one. */
 export const revokeItemShareLink = async (ctx: ServiceContext, principal: Principal, id: string): Promise<void> => {
   const link = await getShareLink(ctx.database, id);
-  if (!link) throw new AppError('LANES_NOT_FOUND', 'no such share link', { id });
-  if (link.created_by !== principal.user.email && principal.user.role === 'stakeholder') {
-    throw new AppError('LANES_FORBIDDEN', 'only whoever created a link, or a member, can revoke it');
-  }
+  if (!link || !mayManageLink(principal, link)) throw new AppError('LANES_NOT_FOUND', 'no such share link', { id });
   await revokeShareLink(ctx.database, id, ctx.clock().toISOString());
 };
 

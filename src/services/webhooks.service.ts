@@ -14,6 +14,7 @@ import {
   insertDeliveries,
   listPendingDeliveries,
   markDeliveries,
+  storableText,
   type DeliveryOutcome,
   type NewDelivery,
 } from '../store/connector.repository.js';
@@ -46,6 +47,13 @@ export interface DrainResult {
 }
 
 export interface WebhookIntake {
+  /**
+   * What can be refused before the body is read: a provider whose secret is
+   * not configured (`LANES_CONNECTOR_NOT_CONFIGURED`) or a request without the
+   * provider's signature header (`LANES_WEBHOOK_SIGNATURE`). Throws; `receive`
+   * checks the same.
+   */
+  precheck(provider: ProviderName, headers: WebhookHeaders): void;
   receive(provider: ProviderName, rawBody: Buffer, headers: WebhookHeaders): Promise<WebhookReceipt>;
   /** Maps every pending delivery; resolves when none is left. */
   drain(): Promise<DrainResult>;
@@ -64,6 +72,13 @@ const SECRET_OF: Record<ProviderName, SecretName> = {
   github: 'LANES_GITHUB_WEBHOOK_SECRET',
   jira: 'LANES_JIRA_WEBHOOK_SECRET',
   linear: 'LANES_LINEAR_WEBHOOK_SECRET',
+};
+
+/** The header each provider signs its deliveries in. */
+const SIGNATURE_HEADER: Record<ProviderName, string> = {
+  github: 'x-hub-signature-256',
+  jira: 'x-hub-signature',
+  linear: 'linear-signature',
 };
 
 /** Providers whose webhook secret is configured; the others answer 404. */
@@ -107,9 +122,33 @@ export const createWebhookIntake = (
           p.resolve(isNew);
         }
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        if (batch.length === 1) refuse(batch[0]!, error);
+        else await storeOneByOne(batch);
       }
     }
+  };
+
+  /** The batch's transaction failed: one delivery's write must not cost the others theirs. */
+  const storeOneByOne = async (batch: readonly Pending[]): Promise<void> => {
+    for (const p of batch) {
+      try {
+        const fresh = await insertDeliveries(ctx.database, [p.delivery]);
+        p.resolve(fresh.has(deliveryRowId(p.delivery.provider, p.delivery.deliveryId)));
+      } catch (error) {
+        refuse(p, error);
+      }
+    }
+  };
+
+  const refuse = (p: Pending, error: unknown): void => {
+    const { provider, deliveryId } = p.delivery;
+    ctx.logger.error({ err: error, provider, deliveryId }, 'storing a webhook delivery failed');
+    p.reject(
+      new AppError(
+        'LANES_WEBHOOK_NOT_STORED',
+        `the ${provider} delivery ${deliveryId} could not be stored; redeliver it`,
+      ),
+    );
   };
 
   const scheduleFlush = (): void => {
@@ -165,7 +204,7 @@ export const createWebhookIntake = (
         };
         let payload: unknown;
         try {
-          payload = JSON.parse(d.body);
+          payload = JSON.parse(d.body.toString('utf8'));
         } catch {
           outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: 'the body is not valid JSON' });
           continue;
@@ -244,19 +283,26 @@ export const createWebhookIntake = (
     }, 20);
   };
 
+  const precheck = (providerName: ProviderName, headers: WebhookHeaders): string => {
+    const secret = secrets[SECRET_OF[providerName]];
+    if (!secret) {
+      throw new AppError(
+        'LANES_CONNECTOR_NOT_CONFIGURED',
+        `the ${providerName} webhook is not configured: set ${WEBHOOK_PROVIDERS[providerName].secretName}`,
+      );
+    }
+    const header = SIGNATURE_HEADER[providerName];
+    if (!headers[header]) throw new AppError('LANES_WEBHOOK_SIGNATURE', `the ${header} header is missing`);
+    return secret;
+  };
+
   const receive = async (
     providerName: ProviderName,
     rawBody: Buffer,
     headers: WebhookHeaders,
   ): Promise<WebhookReceipt> => {
-    const secret = secrets[SECRET_OF[providerName]];
+    const secret = precheck(providerName, headers);
     const provider = WEBHOOK_PROVIDERS[providerName] as WebhookProvider<unknown>;
-    if (!secret) {
-      throw new AppError(
-        'LANES_CONNECTOR_NOT_CONFIGURED',
-        `the ${providerName} webhook is not configured: set ${provider.secretName}`,
-      );
-    }
     await provider.verify(secret, rawBody, headers);
     let description: DeliveryDescription;
     if (provider.describeFromHeaders) {
@@ -274,10 +320,10 @@ export const createWebhookIntake = (
     lastReceiveAt = Date.now();
     const stored = await store({
       provider: providerName,
-      deliveryId: deliveryId.slice(0, 200),
+      deliveryId: storableText(deliveryId.slice(0, 200)),
       eventType: eventType.slice(0, 200),
       receivedAt: ctx.clock().toISOString(),
-      body: rawBody.toString('utf8'),
+      body: rawBody,
     });
     if (stored) scheduleDrain();
     return { deliveryId, eventType, stored };
@@ -292,5 +338,10 @@ export const createWebhookIntake = (
     if (draining) await draining.catch(() => undefined);
   };
 
-  return { receive, drain, close };
+  return {
+    precheck: (provider, headers) => void precheck(provider, headers),
+    receive,
+    drain,
+    close,
+  };
 };

@@ -12,7 +12,8 @@ export interface NewDelivery {
   deliveryId: string;
   eventType: string;
   receivedAt: string;
-  body: string;
+  /** The raw body, byte for byte as its signature was verified (it may hold any byte, NUL included). */
+  body: Buffer;
 }
 
 export interface StoredDelivery extends NewDelivery {
@@ -27,17 +28,27 @@ export const deliveryRowId = (provider: string, deliveryId: string): string => `
 const CHUNK = 200;
 
 /**
- * Webhook bodies are JSON of 5 to 30 KB; deflated at level 1 they shrink about
- * eightfold for ~10 µs per KB, which costs less than writing them to SQLite
- * whole (overflow pages) and keeps the delivery table small.
+ * Bodies are stored as base64 text of their exact bytes, which both engines
+ * accept whatever the bytes are (PostgreSQL's text refuses NUL and invalid
+ * UTF-8). Webhook bodies are JSON of 5 to 30 KB; from 1 KB they are deflated at
+ * level 1 first, which shrinks them about eightfold for ~10 µs per KB, costs
+ * less than writing them to SQLite whole (overflow pages) and keeps the
+ * delivery table small. Rows written before bodies were base64 are `identity`
+ * (the JSON text itself) and are still read.
  */
 const COMPRESS_FROM = 1024;
-const encodeBody = (body: string): { body: string; body_encoding: string } =>
+const encodeBody = (body: Buffer): { body: string; body_encoding: string } =>
   body.length < COMPRESS_FROM
-    ? { body, body_encoding: 'identity' }
+    ? { body: body.toString('base64'), body_encoding: 'base64' }
     : { body: deflateRawSync(body, { level: 1, memLevel: 9 }).toString('base64'), body_encoding: 'deflate-raw+base64' };
-const decodeBody = (body: string, encoding: string): string =>
-  encoding === 'deflate-raw+base64' ? inflateRawSync(Buffer.from(body, 'base64')).toString('utf8') : body;
+const decodeBody = (body: string, encoding: string): Buffer => {
+  if (encoding === 'deflate-raw+base64') return inflateRawSync(Buffer.from(body, 'base64'));
+  if (encoding === 'base64') return Buffer.from(body, 'base64');
+  return Buffer.from(body, 'utf8');
+};
+
+/** PostgreSQL's text cannot hold NUL: ids, types and errors that come from payloads are stored with U+FFFD instead. */
+export const storableText = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
 
 /**
  * Stores deliveries that were not seen before, in one transaction, and returns
@@ -66,7 +77,15 @@ export const insertDeliveries = async (
       for (const d of deliveries) {
         const id = deliveryRowId(d.provider, d.deliveryId);
         const { body, body_encoding } = encodeBody(d.body);
-        const result = statement.run(id, d.provider, d.deliveryId, d.eventType, d.receivedAt, body, body_encoding);
+        const result = statement.run(
+          id,
+          d.provider,
+          d.deliveryId,
+          storableText(d.eventType),
+          d.receivedAt,
+          body,
+          body_encoding,
+        );
         if (result.changes === 1) fresh.add(id);
       }
     });
@@ -78,7 +97,7 @@ export const insertDeliveries = async (
         id: deliveryRowId(d.provider, d.deliveryId),
         provider: d.provider,
         delivery_id: d.deliveryId,
-        event_type: d.eventType,
+        event_type: storableText(d.eventType),
         received_at: d.receivedAt,
         ...encodeBody(d.body),
         status: 'pending',
@@ -147,9 +166,9 @@ export const markDeliveries = async (
           .set({
             status: o.status,
             event_count: o.eventCount,
-            error: o.error,
+            error: o.error === null ? null : storableText(o.error),
             processed_at: processedAt,
-            ...(o.eventType ? { event_type: o.eventType } : {}),
+            ...(o.eventType ? { event_type: storableText(o.eventType) } : {}),
           })
           .where('id', 'in', ids.slice(i, i + CHUNK))
           .execute();

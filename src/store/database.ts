@@ -21,6 +21,9 @@ import * as m0014 from './migrations/0014-portal-seq.js';
 import * as m0015 from './migrations/0015-quality-facts.js';
 import * as m0016 from './migrations/0016-quality-indexes.js';
 import * as m0017 from './migrations/0017-escalation-delivery.js';
+import * as m0018 from './migrations/0018-token-scopes-reported-by.js';
+import * as m0019 from './migrations/0019-subscription-consent.js';
+import * as m0020 from './migrations/0020-oidc.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -58,6 +61,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-quality-facts': m0015,
   '0016-quality-indexes': m0016,
   '0017-escalation-delivery': m0017,
+  '0018-token-scopes-reported-by': m0018,
+  '0019-subscription-consent': m0019,
+  '0020-oidc': m0020,
 };
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);

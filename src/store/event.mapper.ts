@@ -1,4 +1,4 @@
-import type { ChangeKind, ItemField, ItemRef, LoggedEvent } from '../domain/event.js';
+import type { ChangeKind, ItemField, ItemRef, LoggedEvent, ReportedBy } from '../domain/event.js';
 import type { ItemKind } from '../domain/event.js';
 import type { ItemState } from '../domain/item.projection.js';
 import type { Stage } from '../domain/stage.js';
@@ -6,6 +6,15 @@ import type { EventTable, ItemTable } from './schema.js';
 
 const json = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value));
 const parse = <T>(value: string | null): T | null => (value === null ? null : (JSON.parse(value) as T));
+
+// One batch shares one reporter: its JSON is made once, not once per row.
+const reportedJson = new WeakMap<ReportedBy, string>();
+const reportedByText = (by: ReportedBy | null | undefined): string | null => {
+  if (!by) return null;
+  let text = reportedJson.get(by);
+  if (text === undefined) reportedJson.set(by, (text = JSON.stringify({ user: by.user, token: by.token })));
+  return text;
+};
 
 export const eventToRow = (e: LoggedEvent): EventTable => ({
   id: e.id,
@@ -26,9 +35,17 @@ export const eventToRow = (e: LoggedEvent): EventTable => ({
   data: json(e.data),
   payload: json(e.payload),
   payload_ref: e.payloadRef,
+  reported_by: reportedByText(e.reportedBy),
 });
 
-export const rowToEvent = (r: EventTable): LoggedEvent => ({
+export const rowToEvent = (r: EventTable): LoggedEvent => {
+  const e = rowToEventWithoutReporter(r);
+  // Set only when present, so events of connectors read back equal to what was appended.
+  if (r.reported_by) e.reportedBy = parse<ReportedBy>(r.reported_by);
+  return e;
+};
+
+const rowToEventWithoutReporter = (r: EventTable): LoggedEvent => ({
   id: r.id,
   source: r.source,
   sourceEventId: r.source_event_id,
@@ -132,6 +149,7 @@ export const EVENT_COLUMNS = [
   'data',
   'payload',
   'payload_ref',
+  'reported_by',
 ] as const satisfies readonly (keyof EventTable)[];
 
 export const ITEM_COLUMNS = [

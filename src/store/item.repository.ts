@@ -13,6 +13,8 @@ export interface ItemFilter {
   assignee?: string | undefined;
   /** Words to find in the key or title. */
   q?: string | undefined;
+  /** Only items the portal index marks visible to stakeholders (the audience rule, issue 13). */
+  stakeholderVisible?: boolean | undefined;
 }
 
 /** Position after the last item of a page, in (updated_at desc, key desc) order. */
@@ -92,6 +94,9 @@ export const listItems = async (
   for (const word of (filter.q ?? '').trim().split(/\s+/).filter(Boolean).slice(0, 8)) {
     const pattern = `%${escapeLike(word)}%`;
     where.push(`(key ${like} ${param(pattern)} ESCAPE '\\' OR title ${like} ${param(pattern)} ESCAPE '\\')`);
+  }
+  if (filter.stakeholderVisible) {
+    where.push('EXISTS (SELECT 1 FROM portal_item p WHERE p.key = item.key AND p.visible = 1)');
   }
   // A row-value comparison lets both engines seek the (…, updated_at, key) index.
   if (after) where.push(`(updated_at, key) < (${param(after.updatedAt)}, ${param(after.key)})`);

@@ -162,7 +162,11 @@ export interface FanOutSubscription {
   cadence: string;
 }
 
-/** Active, pushed (not feed) subscriptions to this item, its component or its team. */
+/** Subscriptions to someone else's address count only once that address confirmed (issue 13). */
+const confirmedOrNotNeeded = (eb: ExpressionBuilder<DB, 'subscription'>) =>
+  eb.or([eb('consent', 'is', null), eb('consent', '=', 'confirmed')]);
+
+/** Active, pushed (not feed), confirmed subscriptions to this item, its component or its team. */
 export const subscriptionsForItem = async (
   tx: Tx,
   item: { key: string; team: string | null; component: string | null },
@@ -172,6 +176,7 @@ export const subscriptionsForItem = async (
     .select(['id', 'target_kind', 'search', 'cadence'])
     .where('unsubscribed_at', 'is', null)
     .where('channel', '!=', 'feed')
+    .where(confirmedOrNotNeeded)
     .where((eb) => {
       const targets: Expression<SqlBool>[] = [eb.and([eb('target_kind', '=', 'item'), eb('target', '=', item.key)])];
       if (item.team !== null) targets.push(eb.and([eb('target_kind', '=', 'team'), eb('target', '=', item.team)]));
@@ -181,13 +186,14 @@ export const subscriptionsForItem = async (
     })
     .execute();
 
-/** Every active, pushed saved-search subscription (matched in the service). */
+/** Every active, pushed, confirmed saved-search subscription (matched in the service). */
 export const activeSearchSubscriptions = async (tx: Tx): Promise<FanOutSubscription[]> =>
   tx.trx
     .selectFrom('subscription')
     .select(['id', 'target_kind', 'search', 'cadence'])
     .where('unsubscribed_at', 'is', null)
     .where('channel', '!=', 'feed')
+    .where(confirmedOrNotNeeded)
     .where('target_kind', '=', 'search')
     .execute();
 

@@ -114,6 +114,19 @@ export const clearPortalIndex = async (tx: Tx): Promise<void> => {
   if (tx.engine === 'sqlite') prepared(tx.sqlite!, 'DELETE FROM portal_item_fts').run();
 };
 
+/** Items stakeholders may see, counted by team, kind and stage (the overview of that audience). */
+export const countVisiblePortalItems = async (
+  database: Database,
+): Promise<Array<{ team: string | null; kind: string; stage: string; count: number }>> => {
+  const rows = await database.db
+    .selectFrom('portal_item')
+    .select(['team', 'kind', 'stage', (eb) => eb.fn.countAll().as('n')])
+    .where('visible', '=', 1)
+    .groupBy(['team', 'kind', 'stage'])
+    .execute();
+  return rows.map((r) => ({ team: r.team, kind: r.kind, stage: r.stage, count: Number(r.n) }));
+};
+
 export const getPortalRow = async (database: Database, key: string): Promise<PortalRow | undefined> => {
   const row = await database.db.selectFrom('portal_item').selectAll().where('key', '=', key).executeTakeFirst();
   return row ? tableToPortalRow(row) : undefined;

@@ -20,6 +20,8 @@ export interface EventTable {
   data: string | null;
   payload: string | null;
   payload_ref: string | null;
+  /** Who posted the event through the API: JSON {"user": e-mail, "token": id or null}; null otherwise. */
+  reported_by: string | null;
 }
 
 export interface ItemTable {
@@ -80,6 +82,8 @@ export interface SessionTable {
   csrf_token: string;
   created_at: string;
   expires_at: string;
+  /** The ID token of a session opened through the identity provider (its logout needs it); null for passwords. */
+  oidc_id_token: string | null;
 }
 
 export interface ApiTokenTable {
@@ -90,6 +94,8 @@ export interface ApiTokenTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** Space-separated scopes (`src/domain/token.scopes.ts`). */
+  scopes: string;
 }
 
 export interface AuditEntryTable {
@@ -315,6 +321,33 @@ export interface SubscriptionTable {
   feed_token_hash: string | null;
   created_at: string;
   unsubscribed_at: string | null;
+  /** null: no consent needed (own address, other channels); else pending | confirmed | declined | expired. */
+  consent: string | null;
+}
+
+/** A confirmation e-mail to an address other than the subscriber's own: the request, its outbox state and its answer. */
+export interface SubscriptionConsentTable {
+  id: string;
+  subscription_id: string;
+  /** Lower case. */
+  address: string;
+  requested_by_name: string;
+  requested_by_email: string;
+  /** SHA-256 (base64url) of the link's token; set when the e-mail is sent. */
+  token_hash: string | null;
+  created_at: string;
+  /** The confirm link works until then (reset to a week after sending). */
+  expires_at: string;
+  sent_at: string | null;
+  /** Sends tried (counted when claimed). */
+  attempts: Generated<number>;
+  /** The end of the claim while `claimed_by` holds the row, else the time of the next try. */
+  claimed_until: string | null;
+  claimed_by: string | null;
+  last_error: string | null;
+  /** confirmed | declined | expired; null while unanswered. */
+  answer: string | null;
+  answered_at: string | null;
 }
 
 /** One notification of one stage change to one subscription (unique pair), with its attempts. */
@@ -480,7 +513,27 @@ export interface SloAlertTable {
   burn_short: number;
 }
 
+/** A sign-in through the identity provider, started and not yet finished (claimed once). */
+export interface OidcFlowTable {
+  state_hash: string;
+  browser_hash: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  created_at: string;
+  expires_at: string;
+}
+
+/** A fixed rate-limit window per key, shared by every instance on the database. */
+export interface RateLimitWindowTable {
+  key: string;
+  window_start: string;
+  count: number;
+}
+
 export interface DB {
+  oidc_flow: OidcFlowTable;
+  rate_limit_window: RateLimitWindowTable;
   slo: SloTable;
   slo_sample: SloSampleTable;
   slo_sample_seen: SloSampleSeenTable;
@@ -492,6 +545,7 @@ export interface DB {
   quality_pr: QualityPrTable;
   quality_deployment: QualityDeploymentTable;
   subscription: SubscriptionTable;
+  subscription_consent: SubscriptionConsentTable;
   notification_delivery: NotificationDeliveryTable;
   item_stage_change: ItemStageChangeTable;
   portal_item: PortalItemTable;

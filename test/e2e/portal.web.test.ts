@@ -87,7 +87,7 @@ describe('Status portal in Chromium', () => {
         change: { kind: 'commented', text: INTERNAL_COMMENT },
       },
       {
-        source: 'github',
+        source: 'native',
         sourceEventId: 'portal-4',
         occurredAt: at(180),
         actor: { kind: 'github', id: 'engineer' },
@@ -95,7 +95,7 @@ describe('Status portal in Chromium', () => {
         change: { kind: 'pr_opened', data: { pr: 412, url: PR_URL } },
       },
       {
-        source: 'github',
+        source: 'native',
         sourceEventId: 'portal-5',
         occurredAt: at(60),
         actor: { kind: 'github', id: 'engineer' },
@@ -275,6 +275,23 @@ describe('Status portal in Chromium', () => {
     expect(await mine()).toHaveLength(0);
     await page.goto('/portal?mine=followed');
     await page.getByText("You don't follow any items yet").waitFor();
+
+    // E-mail to someone else's address waits for them to confirm, and the page says so.
+    const other = await page.request.post('/api/v1/subscriptions', {
+      data: { target: { kind: 'item', key: KEY }, address: 'colleague@elsewhere.example' },
+      headers: { 'x-csrf-token': await csrfOf(page) },
+    });
+    expect(other.status()).toBe(201);
+    await page.goto('/subscriptions');
+    await page
+      .getByTestId('subscription-pending')
+      .filter({ hasText: 'waiting for confirmation by colleague@elsewhere.example' })
+      .waitFor();
+    const created = (await other.json()) as Subscription;
+    const removed = await page.request.delete(`/api/v1/subscriptions/${created.id}`, {
+      headers: { 'x-csrf-token': await csrfOf(page) },
+    });
+    expect(removed.status()).toBe(204);
     expect(pageErrors).toEqual([]);
   });
 

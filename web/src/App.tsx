@@ -8,6 +8,7 @@ import {
   Routes,
   useLocation,
   useNavigate,
+  useParams,
   useSearchParams,
 } from 'react-router';
 import { api, setUnauthenticatedHandler, takeSession, type Session } from './api';
@@ -87,12 +88,17 @@ export const App = () => {
   }, []);
 
   const signOut = useCallback(async () => {
+    let endSessionUrl: string | undefined;
     try {
-      await api.logout();
+      endSessionUrl = await api.logout();
     } finally {
       resetDirectory();
-      navigate('/login', { replace: true });
-      setBoot({ status: 'ready', session: null });
+      // A session from the identity provider is ended there too; the provider sends the browser back to /login.
+      if (endSessionUrl) window.location.assign(endSessionUrl);
+      else {
+        navigate('/login', { replace: true });
+        setBoot({ status: 'ready', session: null });
+      }
     }
   }, [navigate]);
 
@@ -137,10 +143,16 @@ export const App = () => {
         <Route path="/login" element={<AfterLogin />} />
         <Route path="/s/:token" element={sharedItem} />
         <Route element={<Layout />}>
-          <Route index element={<OverviewPage />} />
+          <Route
+            index
+            element={<MembersOr page={<OverviewPage />} stakeholder={<Navigate to="/portal" replace />} />}
+          />
           <Route path="decisions" element={<DecisionsPage />} />
-          <Route path="items" element={<ItemsPage />} />
-          <Route path="items/:key" element={<ItemPage />} />
+          <Route
+            path="items"
+            element={<MembersOr page={<ItemsPage />} stakeholder={<Navigate to="/portal" replace />} />}
+          />
+          <Route path="items/:key" element={<MembersOr page={<ItemPage />} stakeholder={<ToPortalItem />} />} />
           <Route path="sources" element={<SourcesPage />} />
           <Route path="boundaries" element={<BoundariesPage />} />
           <Route path="quality" element={<QualityPage />} />
@@ -176,6 +188,21 @@ const AdminOnly = ({ page }: { page: ReactNode }) => {
   return session.user.role === 'admin' ? page : <NoAccess />;
 };
 
+/**
+ * The internal pages (overview, items with their history) are for members;
+ * stakeholders are taken to the status portal, which shows them what the
+ * charter shares with them.
+ */
+const MembersOr = ({ page, stakeholder }: { page: ReactNode; stakeholder: ReactNode }) => {
+  const { session } = useSession();
+  return session.user.role === 'stakeholder' ? stakeholder : page;
+};
+
+const ToPortalItem = () => {
+  const { key } = useParams();
+  return <Navigate to={`/portal/items/${encodeURIComponent(key ?? '')}`} replace />;
+};
+
 const NotFound = () => {
   useTitle('Page not found');
   return (
@@ -191,10 +218,10 @@ const NotFound = () => {
 
 /** `members`: shown to members and admins only; stakeholders would be refused by the API. */
 const NAV: readonly { to: string; label: string; end: boolean; members?: true }[] = [
-  { to: '/', label: 'Overview', end: true },
-  { to: '/decisions', label: 'Decision rights', end: false },
-  { to: '/items', label: 'Items', end: false },
+  { to: '/', label: 'Overview', end: true, members: true },
   { to: '/portal', label: 'Status portal', end: false },
+  { to: '/decisions', label: 'Decision rights', end: false },
+  { to: '/items', label: 'Items', end: false, members: true },
   { to: '/subscriptions', label: 'My subscriptions', end: false },
   { to: '/boundaries', label: 'Boundaries', end: false, members: true },
   { to: '/quality', label: 'Quality', end: false, members: true },

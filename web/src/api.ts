@@ -141,6 +141,8 @@ export interface AuditEntry {
 export interface ApiToken {
   id: string;
   name: string;
+  /** read, write, events:write, events:write:<source>, admin. */
+  scopes: string[];
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
@@ -160,6 +162,12 @@ export interface ItemFilters {
   severity?: string;
   assignee?: string;
   q?: string;
+}
+
+/** Which sign-in methods the server offers (GET /api/v1/auth/methods). */
+export interface AuthMethods {
+  password: boolean;
+  oidc: { name: string; startUrl: string } | null;
 }
 
 /** An error from the API (or from reaching it), with the stable code a person can quote. */
@@ -271,13 +279,19 @@ export const api = {
     rememberSession(
       await request<Session>('POST', '/api/v1/session', { body: { email, password }, sessionBound: false }),
     ),
-  logout: async (): Promise<void> => {
+  /** Signs out; for a session from the identity provider, returns its logout page to visit next. */
+  logout: async (): Promise<string | undefined> => {
     try {
-      await request<void>('DELETE', '/api/v1/session', { sessionBound: false });
+      const ended = await request<{ endSessionUrl: string } | undefined>('DELETE', '/api/v1/session', {
+        sessionBound: false,
+      });
+      return ended?.endSessionUrl;
     } finally {
       csrfToken = null;
     }
   },
+  authMethods: (signal?: AbortSignal) =>
+    request<AuthMethods>('GET', '/api/v1/auth/methods', { signal, sessionBound: false }),
 
   overview: (signal?: AbortSignal, sessionBound = true) =>
     request<Overview>('GET', '/api/v1/overview', { signal, sessionBound }),
@@ -303,8 +317,8 @@ export const api = {
   users: (signal?: AbortSignal) => request<{ users: UserRow[] }>('GET', '/api/v1/users', { signal }),
   audit: (signal?: AbortSignal) => request<{ entries: AuditEntry[] }>('GET', '/api/v1/audit', { signal }),
   tokens: (signal?: AbortSignal) => request<{ tokens: ApiToken[] }>('GET', '/api/v1/tokens', { signal }),
-  createToken: (name: string) =>
-    request<{ token: ApiToken; secret: string }>('POST', '/api/v1/tokens', { body: { name } }),
+  createToken: (name: string, scopes: string[]) =>
+    request<{ token: ApiToken; secret: string }>('POST', '/api/v1/tokens', { body: { name, scopes } }),
   revokeToken: (id: string) => request<void>('DELETE', `/api/v1/tokens/${enc(id)}`),
 };
 

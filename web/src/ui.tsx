@@ -98,7 +98,8 @@ export const NoAccess = ({ forWhom = 'Lanes administrators' }: { forWhom?: strin
         change your role.
       </p>
       <p>
-        <Link to="/">Back to the overview</Link>
+        {/* `/` is the overview for members and the status portal for stakeholders. */}
+        <Link to="/">Back to the start page</Link>
       </p>
     </section>
   );

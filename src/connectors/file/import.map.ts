@@ -2,6 +2,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } fr
 import { z } from 'zod';
 import { NORMALIZED_STATES, PRIORITIES, SEVERITIES } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
+import { textPosition, yamlDocumentsProblem, yamlTextProblem, yamlToJs } from '../../domain/yaml.guard.js';
 import { IDENTITY_KINDS, ITEM_KINDS } from '../../domain/event.js';
 
 /**
@@ -135,9 +136,14 @@ const fail = (file: string, issues: ImportMapIssue[]): never => {
 
 /**
  * Parses and checks an import map. Throws `AppError('LANES_IMPORT_INVALID')`
- * listing every problem as `file:line:col`, with the issues in `details.issues`.
+ * listing every problem as `file:line:col`, with the issues in `details.issues`
+ * — also for a map over the limits of `yaml.guard.ts` (1 MiB, 64 levels,
+ * aliases expanding to at most 1,000,000 values).
  */
 export const parseImportMap = (text: string, file: string): ImportMap => {
+  const tooLarge = yamlTextProblem(text, 'the map');
+  if (tooLarge)
+    return fail(file, [{ file, ...textPosition(text, tooLarge.offset), path: '', message: tooLarge.message }]);
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -151,9 +157,11 @@ export const parseImportMap = (text: string, file: string): ImportMap => {
       })),
     );
   }
+  const expanded = yamlDocumentsProblem([doc], 'the map');
+  if (expanded) return fail(file, [{ file, ...counter.linePos(expanded.offset), path: '', message: expanded.message }]);
   let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: 100 });
+    raw = yamlToJs(doc);
   } catch (error) {
     return fail(file, [{ file, line: 1, col: 1, path: '', message: (error as Error).message }]);
   }

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../domain/errors.js';
 import { validateEventBatch, type EventInput } from '../../domain/event.js';
+import { BILLION_LAUGHS } from '../../domain/yaml.guard.test-helper.js';
 import { parseImportMap, type ImportMapIssue } from './import.map.js';
 import { mapImportFile, parseImportTime } from './import.mapper.js';
 
@@ -92,6 +93,36 @@ describe('import map', () => {
     const { issues } = mapError('source: x\nkey: k\noccurred_at: t\nteam: { column: g, value: payments }\n');
     expect(issues).toEqual([expect.objectContaining({ line: 4, col: 7, path: 'team' })]);
     expect(issues[0]!.message).toMatch(/either "column".*or "value"/);
+  });
+
+  it('refuses an alias bomb, deep nesting and a map over 1 MiB with their position, before expanding anything', () => {
+    const head = 'source: x\nkey: k\noccurred_at: t\n';
+    const bomb = mapError(`${head}${BILLION_LAUGHS.replace(/^(\w):/gm, 'x-$1:')}\n`);
+    expect(bomb.issues).toEqual([
+      {
+        file: 'map.yaml',
+        line: 10,
+        col: 9,
+        path: '',
+        message: expect.stringMatching(/^the map expands to more than 1,000,000 values/),
+      },
+    ]);
+    expect(bomb.message).toContain('map.yaml:10:9: the map expands to more than 1,000,000 values');
+    const deep = mapError(`${head}fields: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`);
+    expect(deep.issues).toEqual([
+      expect.objectContaining({
+        line: 4,
+        message: 'the map is nested or indented too deeply here; Lanes reads at most 64 levels',
+      }),
+    ]);
+    const big = mapError(`${head}comment: "${'x'.repeat(1024 * 1024)}"\n`);
+    expect(big.issues).toEqual([
+      expect.objectContaining({
+        line: 1,
+        col: 1,
+        message: expect.stringMatching(/^the map is 1,048,6\d\d bytes; Lanes reads at most 1 MiB$/),
+      }),
+    ]);
   });
 
   it('reports YAML syntax errors with their position', () => {

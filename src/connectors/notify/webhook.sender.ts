@@ -1,4 +1,5 @@
 import { DeliveryFailure, signWebhook } from '../../domain/notification.js';
+import { createOutboundGuard, OutboundError, type OutboundGuard } from '../outbound.guard.js';
 import type { NotificationSender } from './notify.types.js';
 
 /**
@@ -6,8 +7,12 @@ import type { NotificationSender } from './notify.types.js';
  * http(s) URL with `X-Lanes-Timestamp` (Unix seconds) and `X-Lanes-Signature:
  * sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">` (see docs/notifications.md
  * for verifying it), `X-Lanes-Delivery` (stable across retries) and
- * `X-Lanes-Event`. Redirects are not followed. Any 2xx is success; 5xx, 408,
- * 429, timeouts and network errors are retried; other answers are permanent.
+ * `X-Lanes-Event`. It goes through the outbound guard: addresses inside the
+ * network are refused (unless `LANES_OUTBOUND_ALLOW` lets them through) and
+ * redirects are not followed. Any 2xx is success; 5xx, 408, 429, timeouts and
+ * network errors are retried; refused addresses, redirects and other answers
+ * are permanent. Failure messages are for admins (they tell ports apart);
+ * members see `WEBHOOK_FAILURE_FOR_MEMBERS`.
  */
 export interface WebhookSenderOptions {
   /** Per attempt; default 10 s. */
@@ -15,30 +20,30 @@ export interface WebhookSenderOptions {
   /** Seconds since the epoch (tests pass a clock). */
   now?: () => number;
   userAgent?: string;
+  /** Where requests may go; default: a guard that allows nothing internal. */
+  guard?: OutboundGuard;
 }
 
-export const isHttpUrl = (address: string): boolean => {
-  try {
-    const url = new URL(address);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
-  } catch {
-    return false;
-  }
-};
+/**
+ * What anyone but an admin reads for any failed webhook delivery: the same
+ * sentence whether the port was closed, filtered, open and answering 500, or
+ * refused by the guard, so the delivery log is no port scanner.
+ */
+export const WEBHOOK_FAILURE_FOR_MEMBERS =
+  'The webhook could not be delivered: the receiver could not be reached, is at an address Lanes may not call, or did not answer with a 2xx status in time. An admin can see the details.';
 
 export const webhookSender = (options: WebhookSenderOptions = {}): NotificationSender => {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const guard = options.guard ?? createOutboundGuard();
   return async (n) => {
-    if (!isHttpUrl(n.address)) throw new DeliveryFailure('the webhook URL is not an http(s) URL', true);
     if (!n.secret) throw new DeliveryFailure('the subscription has no signing secret', true);
     const body = JSON.stringify({ id: n.key, ...n.message.payload });
     const timestamp = now();
-    let response: Response;
+    let response;
     try {
-      response = await fetch(n.address, {
+      response = await guard.request(n.address, {
         method: 'POST',
-        redirect: 'manual',
         headers: {
           'content-type': 'application/json',
           'user-agent': options.userAgent ?? 'Lanes-Webhook/1',
@@ -48,15 +53,24 @@ export const webhookSender = (options: WebhookSenderOptions = {}): NotificationS
           'x-lanes-signature': signWebhook(n.secret, timestamp, body),
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        maxResponseBytes: 0,
       });
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : String(error);
-      throw new DeliveryFailure(`webhook ${reason}`);
+      if (!(error instanceof OutboundError)) throw new DeliveryFailure(`webhook failed: ${String(error)}`);
+      const permanent = error.reason === 'invalid' || error.reason === 'forbidden';
+      throw new DeliveryFailure(`webhook ${permanent ? 'refused' : 'failed'}: ${error.message}`, permanent);
     }
-    await response.body?.cancel().catch(() => undefined);
-    if (response.status >= 200 && response.status < 300) return;
-    const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-    throw new DeliveryFailure(`webhook answered HTTP ${response.status}`, !retryable);
+    const { status } = response;
+    if (status >= 200 && status < 300) return;
+    if (status >= 300 && status < 400) {
+      const to = response.headers.location ? ` to ${response.headers.location}` : '';
+      throw new DeliveryFailure(
+        `webhook answered HTTP ${status}, a redirect${to}; redirects are not followed, so subscribe with the final URL`,
+        true,
+      );
+    }
+    const retryable = status >= 500 || status === 408 || status === 429;
+    throw new DeliveryFailure(`webhook answered HTTP ${status}`, !retryable);
   };
 };

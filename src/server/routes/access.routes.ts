@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import {
   auditSchema,
   emailParamsSchema,
@@ -14,8 +15,9 @@ import {
   usersSchema,
 } from '../../api/access.contract.js';
 import { errorBodySchema } from '../../api/items.contract.js';
-import type { AttemptLimiter } from '../../domain/access.js';
-import { AppError } from '../../domain/errors.js';
+import { logoutSchema } from '../../api/oidc.contract.js';
+import type { AttemptLimit } from '../../domain/access.js';
+import { AppError, isAppError } from '../../domain/errors.js';
 import * as access from '../../services/access.service.js';
 import type { ServiceContext } from '../../services/context.js';
 import { readCookie, SESSION_COOKIE, SESSION_MAX_AGE, setSessionCookie } from '../auth.js';
@@ -23,7 +25,32 @@ import { defineRoute, type RouteSpec } from '../route.js';
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema };
 
-export const accessRoutes = (ctx: ServiceContext, limiter: AttemptLimiter): RouteSpec[] => [
+/** Which sign-in methods are on, and the identity provider's logout (see `oidc.routes.ts`). */
+export interface SignInOptions {
+  /** False turns off POST /api/v1/session (403 LANES_PASSWORD_LOGIN_DISABLED); API tokens keep working. */
+  passwordLogin: boolean;
+  /** The identity provider's logout URL for a session opened with this ID token, when it has one. */
+  endSessionUrl?: ((idToken: string) => Promise<string | undefined>) | undefined;
+}
+
+/** A 429 tells the client when to try again. */
+const withRetryAfter = async <T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (error) {
+    const seconds = isAppError(error) ? (error.details as { retryAfterSeconds?: number } | undefined) : undefined;
+    if (isAppError(error) && error.code === 'LANES_RATE_LIMITED' && seconds?.retryAfterSeconds) {
+      reply.header('retry-after', String(seconds.retryAfterSeconds));
+    }
+    throw error;
+  }
+};
+
+export const accessRoutes = (
+  ctx: ServiceContext,
+  limiter: AttemptLimit,
+  signIn: SignInOptions = { passwordLogin: true },
+): RouteSpec[] => [
   defineRoute({
     method: 'POST',
     url: '/api/v1/session',
@@ -33,7 +60,13 @@ export const accessRoutes = (ctx: ServiceContext, limiter: AttemptLimiter): Rout
     body: loginBodySchema,
     responses: { 200: sessionSchema, ...errors, 429: errorBodySchema },
     handler: async ({ body }, request, reply) => {
-      const grant = await access.login(ctx, limiter, body, request.ip);
+      if (!signIn.passwordLogin) {
+        throw new AppError(
+          'LANES_PASSWORD_LOGIN_DISABLED',
+          'password sign-in is turned off on this server; sign in with your identity provider',
+        );
+      }
+      const grant = await withRetryAfter(reply, () => access.login(ctx, limiter, body, request.ip));
       setSessionCookie(request, reply, grant.sessionId, SESSION_MAX_AGE);
       return { user: grant.user, csrfToken: grant.csrfToken };
     },
@@ -53,15 +86,16 @@ export const accessRoutes = (ctx: ServiceContext, limiter: AttemptLimiter): Rout
   defineRoute({
     method: 'DELETE',
     url: '/api/v1/session',
-    summary: 'Sign out',
+    summary: "Sign out; a session from the identity provider answers with the provider's logout URL to visit",
     tag: 'access',
     access: 'stakeholder',
-    responses: { 204: emptySchema, ...errors },
+    responses: { 200: logoutSchema, 204: emptySchema, ...errors },
     handler: async (_input, request, reply) => {
       const sessionId = readCookie(request, SESSION_COOKIE);
-      if (sessionId) await access.logout(ctx, sessionId);
+      const ended = sessionId ? await access.logout(ctx, sessionId) : {};
       setSessionCookie(request, reply, '', 0);
-      return reply.status(204).send();
+      const endSessionUrl = ended.oidcIdToken ? await signIn.endSessionUrl?.(ended.oidcIdToken) : undefined;
+      return endSessionUrl ? { endSessionUrl } : reply.status(204).send();
     },
   }),
   defineRoute({
@@ -123,22 +157,26 @@ export const accessRoutes = (ctx: ServiceContext, limiter: AttemptLimiter): Rout
   defineRoute({
     method: 'POST',
     url: '/api/v1/tokens',
-    summary: 'Create an API token for yourself; the secret is shown once',
+    summary: 'Create an API token for yourself, with scopes within your role; the secret is shown once',
     tag: 'access',
-    access: 'member',
+    access: 'stakeholder',
     body: newTokenBodySchema,
     responses: { 201: newTokenSchema, ...errors },
-    handler: async ({ body, principal }, _request, reply) =>
-      reply
-        .status(201)
-        .send(await access.createToken(ctx, { kind: 'user', user: principal!.user }, principal!.user, body.name)),
+    handler: async ({ body, principal }, _request, reply) => {
+      const user = principal!.user;
+      const created = await access.createToken(ctx, { kind: 'user', user }, user, body.name, {
+        scopes: body.scopes,
+        within: principal!.via === 'token' ? (principal!.scopes ?? []) : undefined,
+      });
+      return reply.status(201).send(created);
+    },
   }),
   defineRoute({
     method: 'DELETE',
     url: '/api/v1/tokens/:id',
-    summary: 'Revoke an API token',
+    summary: "Revoke one of your API tokens (any token for admins); someone else's answers 404",
     tag: 'access',
-    access: 'member',
+    access: 'stakeholder',
     params: tokenParamsSchema,
     responses: { 204: emptySchema, ...errors, 404: errorBodySchema },
     handler: async ({ params, principal }, _request, reply) => {

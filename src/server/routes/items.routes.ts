@@ -7,8 +7,9 @@ import {
   itemParamsSchema,
   itemsQuerySchema,
 } from '../../api/items.contract.js';
+import { audienceOf } from '../../domain/audience.js';
 import type { ServiceContext } from '../../services/context.js';
-import { ingestEvents } from '../../services/events.service.js';
+import { ingestEvents, reporterOf } from '../../services/events.service.js';
 import { getItemWithHistory, listItemPage } from '../../services/items.service.js';
 import { presentEvent, presentItem, presentItemSummary } from '../presenters.js';
 import { defineRoute, type RouteSpec } from '../route.js';
@@ -22,9 +23,9 @@ export const itemRoutes = (ctx: ServiceContext): RouteSpec[] => [
     access: 'stakeholder',
     query: itemsQuerySchema,
     responses: { 200: itemPageSchema, 400: errorBodySchema },
-    handler: async ({ query }) => {
+    handler: async ({ query, principal }) => {
       const { cursor, limit, ...filter } = query;
-      const page = await listItemPage(ctx, filter, limit, cursor);
+      const page = await listItemPage(ctx, filter, limit, cursor, audienceOf(principal?.user.role));
       return { items: page.items.map(presentItemSummary), nextCursor: page.nextCursor };
     },
   }),
@@ -36,19 +37,21 @@ export const itemRoutes = (ctx: ServiceContext): RouteSpec[] => [
     access: 'stakeholder',
     params: itemParamsSchema,
     responses: { 200: itemDetailSchema, 404: errorBodySchema },
-    handler: async ({ params }) => {
-      const { item, events } = await getItemWithHistory(ctx, params.key);
+    handler: async ({ params, principal }) => {
+      const { item, events } = await getItemWithHistory(ctx, params.key, audienceOf(principal?.user.role));
       return { item: presentItem(item), events: events.map(presentEvent) };
     },
   }),
   defineRoute({
     method: 'POST',
     url: '/api/v1/events',
-    summary: 'Append a batch of native events (atomic, idempotent on source + sourceEventId)',
+    summary:
+      'Append a batch of native events (atomic, idempotent on source + sourceEventId); connector sources are refused',
     tag: 'events',
     access: 'member',
+    scope: 'events:write',
     body: eventBatchSchema,
-    responses: { 200: appendResultSchema, 400: errorBodySchema, 413: errorBodySchema },
-    handler: async ({ body }) => ingestEvents(ctx, body.events),
+    responses: { 200: appendResultSchema, 400: errorBodySchema, 403: errorBodySchema, 413: errorBodySchema },
+    handler: async ({ body, principal }) => ingestEvents(ctx, body.events, reporterOf(principal!)),
   }),
 ];

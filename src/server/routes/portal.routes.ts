@@ -61,21 +61,21 @@ export const portalRoutes = (ctx: ServiceContext, options: { publicUrl: string }
   defineRoute({
     method: 'GET',
     url: '/api/v1/portal/items/:key/shares',
-    summary: "The item's share links (without their secrets)",
+    summary: "The item's share links, without their secrets (a stakeholder's own; every link for members)",
     tag: 'portal',
     access: 'stakeholder',
     params: portalItemParamsSchema,
     responses: { 200: shareLinksSchema, 404: errorBodySchema },
-    handler: async ({ params }) => ({ links: await listItemShareLinks(ctx, params.key) }),
+    handler: async ({ params, principal }) => ({ links: await listItemShareLinks(ctx, principal!, params.key) }),
   }),
   defineRoute({
     method: 'DELETE',
     url: '/api/v1/portal/shares/:id',
-    summary: 'Revoke a share link (its creator, a member or an admin)',
+    summary: "Revoke a share link (its creator, a member or an admin); someone else's answers a stakeholder 404",
     tag: 'portal',
     access: 'stakeholder',
     params: shareLinkParamsSchema,
-    responses: { 200: z.object({ revoked: z.literal(true) }), 403: errorBodySchema, 404: errorBodySchema },
+    responses: { 200: z.object({ revoked: z.literal(true) }), 404: errorBodySchema },
     handler: async ({ params, principal }) => {
       await revokeItemShareLink(ctx, principal!, params.id);
       return { revoked: true as const };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { healthSchema, errorBodySchema } from '../../api/items.contract.js';
+import { audienceOf, charterForStakeholders } from '../../domain/audience.js';
 import { AppError } from '../../domain/errors.js';
 import type { ServiceContext } from '../../services/context.js';
 import { defineRoute, type RouteSpec } from '../route.js';
@@ -24,14 +25,17 @@ export const systemRoutes = (ctx: ServiceContext, options: { version: string }):
   defineRoute({
     method: 'GET',
     url: '/api/v1/charter',
-    summary: 'The charter in force: workspace, people, teams, decision rights and delegations',
+    summary:
+      'The charter in force: workspace, people, teams, decision rights and delegations (stakeholders: without identities or connector settings)',
     tag: 'charter',
     access: 'stakeholder',
     responses: { 200: z.record(z.string(), z.unknown()), 404: errorBodySchema },
-    handler: async () => {
+    handler: async ({ principal }) => {
       const loaded = ctx.charter();
       if (!loaded) throw new AppError('LANES_CHARTER_NOT_FOUND', 'no charter is loaded; run `lanes init` and restart');
-      return { ...loaded.charter, loadedAt: loaded.loadedAt };
+      const charter =
+        audienceOf(principal?.user.role) === 'internal' ? loaded.charter : charterForStakeholders(loaded.charter);
+      return { ...charter, loadedAt: loaded.loadedAt };
     },
   }),
 ];

@@ -7,6 +7,7 @@ import {
   whoDecidesSchema,
   type RightsDto,
 } from '../../api/workspace.contract.js';
+import { audienceOf } from '../../domain/audience.js';
 import { resolveRights, type RightsHolder } from '../../domain/charter.rights.js';
 import { isDelegationInForce } from '../../domain/charter.validate.js';
 import { AppError } from '../../domain/errors.js';
@@ -77,8 +78,8 @@ export const workspaceRoutes = (
     tag: 'workspace',
     access: 'stakeholder',
     responses: { 200: overviewSchema, 401: errorBodySchema },
-    handler: async () => {
-      const o = await getOverview(ctx);
+    handler: async ({ principal }) => {
+      const o = await getOverview(ctx, audienceOf(principal?.user.role));
       return { ...o, recent: o.recent.map((r) => ({ ...r, event: presentEvent(r.event) })) };
     },
   }),

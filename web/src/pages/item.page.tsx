@@ -101,6 +101,7 @@ const ItemDetailView = ({ item, events, directory }: { item: ItemDto; events: Ev
                   )}
                   <p className="meta">
                     <Time iso={event.occurredAt} /> · {event.source}
+                    {event.reportedBy && <> · reported through the API by {event.reportedBy.user}</>}
                   </p>
                 </li>
               ))}

@@ -24,7 +24,8 @@ export const SubscriptionsPage = () => {
         <h1 id="subscriptions-title">My subscriptions</h1>
         <p className="muted">
           You hear about stage changes of what you follow — not every tracker edit. Every message has a one-click
-          unsubscribe link; you can also stop here.
+          unsubscribe link; you can also stop here. E-mail to someone else's address starts once they confirm the
+          request Lanes sends them.
         </p>
       </header>
       <p className="sr-only" role="status" aria-live="polite">
@@ -122,7 +123,17 @@ const SubscriptionRow = ({
           name
         )}
       </th>
-      <td>{describeDelivery(s)}</td>
+      <td>
+        {describeDelivery(s)}
+        {s.confirmation === 'pending' && (
+          <>
+            {' '}
+            <span className="badge badge-warn" data-testid="subscription-pending">
+              waiting for confirmation by {s.address}
+            </span>
+          </>
+        )}
+      </td>
       <td>
         <Time iso={s.createdAt} />
       </td>

@@ -1,5 +1,6 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { api, type ApiToken } from '../api';
+import { useSession } from '../session';
 import { EmptyState, ErrorNotice, isForbidden, Loading, NoAccess, TableWrap, Time, useApi, useTitle } from '../ui';
 
 export const TokensPage = () => {
@@ -13,7 +14,8 @@ export const TokensPage = () => {
         <h1 id="tokens-title">API tokens</h1>
         <p className="muted">
           Tokens let scripts and the <code>lanes</code> CLI call the API as you. Send one as{' '}
-          <code>Authorization: Bearer &lt;token&gt;</code>.
+          <code>Authorization: Bearer &lt;token&gt;</code>. Its scopes limit it further: a token never does more than
+          its user&apos;s role allows now.
         </p>
       </header>
 
@@ -38,6 +40,7 @@ export const TokensPage = () => {
               <thead>
                 <tr>
                   <th scope="col">Name</th>
+                  <th scope="col">Scopes</th>
                   <th scope="col">Created</th>
                   <th scope="col">Last used</th>
                   <th scope="col">Status</th>
@@ -59,16 +62,46 @@ export const TokensPage = () => {
   );
 };
 
+/** The scopes a token can be given, with who may hold them (the API refuses more than the role allows). */
+const SCOPE_CHOICES = [
+  { scope: 'read', label: 'read', hint: 'read what your role may see', minRole: 'stakeholder' },
+  {
+    scope: 'write',
+    label: 'write',
+    hint: 'change things your role may change (not events, not admin)',
+    minRole: 'stakeholder',
+  },
+  { scope: 'events:write', label: 'events:write', hint: 'post native events (POST /api/v1/events)', minRole: 'member' },
+  { scope: 'admin', label: 'admin', hint: 'users, audit log and other admin routes', minRole: 'admin' },
+] as const;
+const RANK = { stakeholder: 1, member: 2, admin: 3 } as const;
+
 const CreateToken = ({ onCreated }: { onCreated: (name: string, secret: string) => void }) => {
+  const { session } = useSession();
+  const role = session.user.role;
+  const choices = SCOPE_CHOICES.filter((c) => RANK[role] >= RANK[c.minRole]);
   const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(() => choices.map((c) => c.scope));
+  const [sources, setSources] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
+  const eventsOnlyFor = sources
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  // Naming sources narrows events:write to those sources.
+  const chosen = [
+    ...scopes.filter((s) => !(s === 'events:write' && eventsOnlyFor.length > 0)),
+    ...(scopes.includes('events:write') ? eventsOnlyFor.map((s) => `events:write:${s}`) : []),
+  ];
+  const toggle = (scope: string, on: boolean) =>
+    setScopes((current) => (on ? [...current, scope] : current.filter((s) => s !== scope)));
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
     try {
-      const result = await api.createToken(name.trim());
+      const result = await api.createToken(name.trim(), chosen);
       onCreated(result.token.name, result.secret);
       setName('');
     } catch (e) {
@@ -92,10 +125,38 @@ const CreateToken = ({ onCreated }: { onCreated: (name: string, secret: string) 
             onChange={(e) => setName(e.target.value)}
           />
         </div>
-        <button type="submit" className="button button-primary align-end" disabled={busy || !name.trim()}>
+        <button
+          type="submit"
+          className="button button-primary align-end"
+          disabled={busy || !name.trim() || chosen.length === 0}
+        >
           {busy ? 'Creating…' : 'Create token'}
         </button>
       </div>
+      <fieldset className="scope-choices">
+        <legend>Scopes: what the token may do (never more than your role)</legend>
+        {choices.map((c) => (
+          <label key={c.scope} className="checkbox">
+            <input
+              type="checkbox"
+              checked={scopes.includes(c.scope)}
+              onChange={(e) => toggle(c.scope, e.target.checked)}
+            />{' '}
+            <code>{c.label}</code> <span className="muted">{c.hint}</span>
+          </label>
+        ))}
+        {scopes.includes('events:write') && (
+          <div className="field">
+            <label htmlFor="token-sources">Only these event sources (comma-separated; empty: any native source)</label>
+            <input
+              id="token-sources"
+              placeholder="e.g. deploys, pagerduty"
+              value={sources}
+              onChange={(e) => setSources(e.target.value)}
+            />
+          </div>
+        )}
+      </fieldset>
       {error !== undefined && <ErrorNotice title="The token could not be created" error={error} />}
     </form>
   );
@@ -160,6 +221,17 @@ const TokenRow = ({ token, onRevoked }: { token: ApiToken; onRevoked: () => void
   return (
     <tr>
       <th scope="row">{token.name}</th>
+      <td data-testid="token-scopes">
+        {token.scopes.length === 0 ? (
+          <span className="muted">none</span>
+        ) : (
+          token.scopes.map((scope) => (
+            <code key={scope} className="scope">
+              {scope}
+            </code>
+          ))
+        )}
+      </td>
       <td>
         <Time iso={token.createdAt} />
       </td>
