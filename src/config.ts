@@ -30,7 +30,8 @@ const envSchema = z.object({
     .number()
     .int()
     .min(1024)
-    .default(64 * 1024 * 1024),
+    .default(32 * 1024 * 1024),
+  LANES_SHUTDOWN_TIMEOUT: z.coerce.number().min(0.1).max(3600).default(30),
   LANES_SECRETS_FILE: z.string().min(1).optional(),
   LANES_TRUST_PROXY: z.string().optional(),
   LANES_OUTBOUND_ALLOW: z.string().optional(),
@@ -142,6 +143,8 @@ export interface Config {
   webhookPendingBytes: number;
   /** Where people reach this Lanes (share links, e-mails, feeds); http://localhost:<port> by default. */
   publicUrl: string;
+  /** `LANES_SHUTDOWN_TIMEOUT` (seconds, default 30): how long a stop may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
   secrets: Readonly<Secrets>;
   /** Passwords on or off, and the identity provider (`LANES_PASSWORD_LOGIN`, `LANES_OIDC_*`; docs/sso.md). */
   signIn: SignInConfig;
@@ -173,6 +176,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv, cwd: string, overrides: Parti
     logLevel: e.LANES_LOG_LEVEL,
     webhookBodyLimit: e.LANES_WEBHOOK_BODY_LIMIT,
     webhookPendingBytes: e.LANES_WEBHOOK_PENDING_BYTES,
+    shutdownTimeoutMs: Math.round(e.LANES_SHUTDOWN_TIMEOUT * 1000),
     publicUrl: (e.LANES_PUBLIC_URL ?? `http://localhost:${e.LANES_PORT}`).replace(/\/+$/, ''),
     secrets,
     signIn: readSignInConfig(env, secrets.LANES_OIDC_CLIENT_SECRET),

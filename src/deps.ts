@@ -25,7 +25,7 @@ export const createDeps = async (
   options: { logger?: Logger; database?: Database; clock?: () => Date } = {},
 ): Promise<AppDeps> => {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openDatabase({ url: config.databaseUrl }));
+  const database = options.database ?? (await openDatabase({ url: config.databaseUrl, logger }));
   let current: LoadedCharter | undefined;
   return {
     config,

@@ -133,8 +133,26 @@ export const errorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
+/** Why health is degraded or the server not ready: a stable code (LANES_DATABASE_UNREACHABLE, LANES_STORAGE_FULL, …). */
+export const healthProblemSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  since: z
+    .string()
+    .optional()
+    .describe('When the problem was first seen (ISO-8601), if it was seen before this check.'),
+});
+
 export const healthSchema = z.object({
-  status: z.literal('ok'),
+  status: z
+    .enum(['ok', 'degraded'])
+    .describe('Always answered with 200 while the process runs; degraded when the database is away or out of room.'),
   version: z.string(),
+  database: z.enum(['sqlite', 'postgres']),
+  problem: healthProblemSchema.optional(),
+});
+
+export const readySchema = z.object({
+  status: z.literal('ready'),
   database: z.enum(['sqlite', 'postgres']),
 });

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isAppError } from '../domain/errors.js';
 import { registerAccessCommands } from './access.commands.js';
+import { registerBackupCommands } from './backup.commands.js';
 import { registerCharterCommands } from './charter.commands.js';
 import { registerConnectorCommands } from './connector.commands.js';
 import { registerCoverageCommands } from './coverage.commands.js';
@@ -28,6 +29,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerEscalationCommands(program, io);
   registerSloCommands(program, io);
   registerCoverageCommands(program, io);
+  registerBackupCommands(program, io);
   return program;
 };
 
@@ -45,7 +47,9 @@ export const runCli = async (argv: string[], io: CliIo = processIo()): Promise<n
       io.err(`error ${error.code}: ${error.message}`);
       return error.code === 'LANES_CHARTER_INVALID' ||
         error.code === 'LANES_VALIDATION' ||
-        error.code === 'LANES_SLO_INVALID'
+        error.code === 'LANES_SLO_INVALID' ||
+        error.code === 'LANES_BACKUP_INVALID' ||
+        error.code === 'LANES_ENGINE_UNSUPPORTED'
         ? EXIT.invalid
         : EXIT.failure;
     }

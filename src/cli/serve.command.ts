@@ -54,6 +54,40 @@ const applyCharter = async (deps: AppDeps, io: CliIo): Promise<void> => {
   deps.setCharter(loaded);
 };
 
+/**
+ * Runs the orderly stop — the listener closed, requests in flight answered,
+ * background work ended — but for at most `timeoutMs` (`LANES_SHUTDOWN_TIMEOUT`);
+ * past it, or at a second signal, the process exits with code 1. Cutting it
+ * short loses nothing acknowledged: deliveries are committed before their 202,
+ * and those not mapped yet stay pending and are mapped at the next start.
+ */
+const stopWithin = async (
+  timeoutMs: number,
+  signal: NodeJS.Signals,
+  io: CliIo,
+  stop: () => Promise<void>,
+): Promise<void> => {
+  const started = Date.now();
+  io.err(`${signal}: stopping (at most ${timeoutMs / 1000} s, LANES_SHUTDOWN_TIMEOUT)…`);
+  const exitNow = (why: string) => {
+    io.err(`${why}: exiting now; webhook deliveries not mapped yet stay stored and are mapped at the next start.`);
+    // The one place the CLI ends the process itself: whatever still runs must not hold the stop any longer.
+    process.exit(EXIT.failure);
+  };
+  const timer = setTimeout(() => exitNow(`Stopping took longer than ${timeoutMs / 1000} s`), timeoutMs);
+  const again = () => exitNow('Second signal');
+  process.once('SIGINT', again);
+  process.once('SIGTERM', again);
+  try {
+    await stop();
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', again);
+    process.off('SIGTERM', again);
+  }
+  io.err(`Stopped in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+};
+
 export const registerServeCommands = (program: Command, io: CliIo): void => {
   program
     .command('serve')
@@ -155,18 +189,19 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       quality.start();
       // Deliveries stored before a restart but not yet mapped.
       intake.drain().catch((error: unknown) => deps.logger.error({ err: error }, 'mapping stored deliveries failed'));
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
       });
-      await app.close();
-      // Before the notifier: closing it closes the senders both use.
-      await escalationMailer.close();
-      await notifier.close();
-      await quality.close();
-      await intake.close();
-      await deps.close();
+      await stopWithin(config.shutdownTimeoutMs, signal, io, async () => {
+        await app.close();
+        // Before the notifier: closing it closes the senders both use.
+        await escalationMailer.close();
+        await notifier.close();
+        await quality.close();
+        await intake.close();
+        await deps.close();
+      });
     });
 
   program

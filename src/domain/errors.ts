@@ -50,9 +50,21 @@ export const ERROR_CODES = {
   LANES_CONNECTOR_NOT_CONFIGURED: 'This connector is not configured: set its secret or token first.',
   LANES_UPSTREAM_FAILED: 'The external service kept failing or answered with something Lanes cannot read.',
   LANES_IMPORT_INVALID: 'The import file or its map does not match the expected shape.',
+  // backups (issue 14)
+  LANES_FILE_EXISTS: 'A file already exists at that path; pass --force to replace it.',
+  LANES_DATABASE_IN_USE: 'Another process has the database open (a running lanes serve?); stop it first.',
+  LANES_BACKUP_INVALID:
+    "The file is not a Lanes database that passes SQLite's integrity check, or it is newer than this Lanes.",
+  LANES_ENGINE_UNSUPPORTED: 'This command works on SQLite only; on PostgreSQL use its own tools (docs/operations.md).',
   // configuration and infrastructure
   LANES_CONFIG_INVALID: 'The environment configuration is not valid.',
   LANES_DATABASE_UNREACHABLE: 'The database could not be reached.',
+  // the database away or out of room (issue 14): 503/507 with Retry-After, and Lanes resumes by itself
+  LANES_DATABASE_BUSY: 'The database stayed locked by other writers past the wait limit; retry after the Retry-After delay.',
+  LANES_STORAGE_FULL: 'The disk holding the database is full; nothing was stored. Lanes resumes when space is freed.',
+  LANES_STORAGE_READ_ONLY:
+    'The database refuses writes (a read-only file or volume, or a PostgreSQL standby); nothing was stored.',
+  LANES_STORAGE_FAILED: 'The disk holding the database reported an I/O error; nothing was stored.',
   LANES_INTERNAL: 'Something went wrong inside Lanes.',
 } as const;
 

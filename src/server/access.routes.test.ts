@@ -31,6 +31,7 @@ describe.each(testEngines())('access control on $engine', ({ open }) => {
       'GET /confirm-subscription',
       'GET /feeds/:file',
       'GET /healthz',
+      'GET /readyz',
       'GET /unsubscribe',
       'POST /api/v1/session',
       'POST /confirm-subscription',

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ITEM_KEY_MAX } from '../domain/event.js';
 import type { Database } from '../store/database.js';
 import { testEngines } from '../store/engines.test-helper.js';
-import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './body.parse.js';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH, scanJson, storableString } from './body.parse.js';
 import { PATH_PARAM_MAX } from './fastify-errors.js';
 import { buildTestServer, type TestServer } from './server.test-helper.js';
 
@@ -37,6 +37,14 @@ describe('the JSON depth scan', () => {
     expect(jsonNestsDeeperThan(`["\\\\",${nested(2)}]`, 2)).toBe(true);
     // 100,000 levels are answered without recursion.
     expect(jsonNestsDeeperThan(nested(100_000), MAX_JSON_DEPTH)).toBe(true);
+  });
+
+  it('notices NUL and surrogate escapes, and makes such text storable', () => {
+    expect(scanJson(JSON.stringify({ a: 'x\u0000' }), 9).suspectText).toBe(true);
+    expect(scanJson(JSON.stringify({ a: '\ud800' }), 9).suspectText).toBe(true);
+    expect(scanJson('{"a":"\\\\u0000"}', 9).suspectText).toBe(false);
+    expect(scanJson(JSON.stringify({ a: 'plain 🙂' }), 9).suspectText).toBe(false);
+    expect(storableString('a\u0000b\ud800c\udc00🙂')).toBe('a\uFFFDb\uFFFDc\uFFFD🙂');
   });
 });
 
@@ -82,6 +90,20 @@ describe.each(testEngines())('bad input on $engine', ({ open }) => {
       payload: '{"events":[],"__proto__":{"admin":true}}',
     });
     expectErrorShape(poisoned, 400, 'LANES_BODY_MALFORMED');
+  });
+
+  it('stores text with NUL and lone surrogates on every route, as U+FFFD', async () => {
+    const created = await t.as('admin', {
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name":"ci\\u0000bot\\ud800"}',
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const tokens = await t.as('admin', { method: 'GET', url: '/api/v1/tokens' });
+    expect(JSON.stringify(tokens.json())).toContain('ci\uFFFDbot\uFFFD');
+    const nulInUrl = await t.as('admin', { method: 'DELETE', url: '/api/v1/tokens/a%00b' });
+    expectErrorShape(nulInUrl, 400, 'LANES_VALIDATION');
   });
 
   it("answers Fastify's own refusals in the documented shape with a 4xx", async () => {

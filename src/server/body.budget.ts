@@ -28,11 +28,18 @@ export interface BodyBudgetOptions {
   bodyLimit: number;
   /** What `Retry-After` says, in seconds (2 by default). */
   retryAfterSeconds?: number;
+  /**
+   * How long an admitted body may take to arrive (60 s by default): a sender
+   * that declares a large body and then trickles or stalls is disconnected,
+   * so it cannot hold the budget for ever.
+   */
+  readTimeoutMs?: number;
 }
 
 /** Creates a budget; one per route (or group of routes) whose bodies it bounds. */
 export const createBodyBudget = (options: BodyBudgetOptions): BodyBudget => {
   const retryAfter = String(options.retryAfterSeconds ?? 2);
+  const readTimeoutMs = options.readTimeoutMs ?? 60_000;
   let used = 0;
   const busy = (reply: FastifyReply): AppError => {
     reply.header('retry-after', retryAfter);
@@ -57,13 +64,18 @@ export const createBodyBudget = (options: BodyBudgetOptions): BodyBudget => {
     };
     const lengthHeader = request.headers['content-length'];
     const declared = lengthHeader === undefined ? Number.NaN : Number(lengthHeader);
-    if (Number.isFinite(declared) && declared >= 0) {
-      if (!take(declared > options.bodyLimit ? 0 : declared)) throw busy(reply);
-    } else if (request.headers['transfer-encoding'] !== undefined) {
-      countAsStreamed(request, take, () => busy(reply));
-    }
-    reply.raw.once('finish', release);
-    reply.raw.once('close', release);
+    const chunked = !(Number.isFinite(declared) && declared >= 0) && request.headers['transfer-encoding'] !== undefined;
+    if (chunked) countAsStreamed(request, take, () => busy(reply));
+    else if (!take(declared > options.bodyLimit ? 0 : declared || 0)) throw busy(reply);
+    const deadline = held > 0 || chunked ? setTimeout(() => request.raw.destroy(), readTimeoutMs) : undefined;
+    deadline?.unref();
+    const done = (): void => {
+      clearTimeout(deadline);
+      release();
+    };
+    request.raw.once('end', () => clearTimeout(deadline));
+    reply.raw.once('finish', done);
+    reply.raw.once('close', done);
   };
 
   return { admit, inUse: () => used };

@@ -65,6 +65,52 @@ export const plausibleValue = (s: JsonSchema | undefined, depth = 0): unknown =>
   }
 };
 
+/**
+ * Valid bodies for routes whose schema cannot say enough (an event batch is
+ * checked in the domain; a token's scopes, an SLO's YAML), so that mutations
+ * reach storage. PAY-1 is an item the test creates first.
+ */
+export const SEED_BODIES: Readonly<Record<string, unknown>> = {
+  'POST /api/v1/events': {
+    events: [
+      {
+        source: 'deploys',
+        sourceEventId: 'fuzz-1',
+        occurredAt: '2026-05-01T12:00:00Z',
+        actor: { kind: 'email', id: 'pm@acme.example', name: 'PM' },
+        item: { key: 'PAY-1', kind: 'bug', title: 'Refund fails', component: 'ledger', severity: 'high' },
+        change: { kind: 'commented', text: 'still failing', data: { n: 1 } },
+        payload: { raw: { nested: [1, 'two'] } },
+      },
+    ],
+  },
+  'POST /api/v1/tokens': { name: 'fuzz', scopes: ['read'] },
+  'POST /api/v1/users': { email: 'new@acme.example', name: 'New', role: 'stakeholder', password: 'a-long-password-1' },
+  'POST /api/v1/subscriptions': { target: { kind: 'item', key: 'PAY-1' }, channel: 'feed', cadence: 'immediate' },
+  'PUT /api/v1/slos': {
+    yaml: [
+      'apiVersion: openslo/v1',
+      'kind: SLO',
+      'metadata: { name: checkout-availability, labels: { lanes.dev/team: payments } }',
+      'spec:',
+      '  service: checkout',
+      '  indicator:',
+      '    metadata: { name: checkout-sli }',
+      '    spec:',
+      '      ratioMetric:',
+      '        good: { metricSource: { type: push, spec: {} } }',
+      '        total: { metricSource: { type: push, spec: {} } }',
+      '  budgetingMethod: Occurrences',
+      '  objectives: [{ target: 0.99 }]',
+      '  timeWindow: [{ duration: 28d, isRolling: true }]',
+    ].join('\n'),
+  },
+};
+
+/** A plausible body for a route: its seed, or one derived from its schema. */
+export const plausibleBody = (route: RouteSpec): unknown =>
+  SEED_BODIES[`${route.method} ${route.url}`] ?? plausibleInput(route.body);
+
 /** A plausible input for a zod schema (body or query). */
 export const plausibleInput = (schema: z.ZodType | undefined): unknown =>
   schema ? plausibleValue(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema) : undefined;
@@ -139,6 +185,13 @@ export const mutated = (plausible: unknown): fc.Arbitrary<unknown> => {
   );
 };
 
+/** The plausible value with one field (any) set to `value`. */
+const mutatedAt = (plausible: unknown, value: unknown): fc.Arbitrary<unknown> =>
+  fc.constantFrom(...leafPaths(plausible)).map((p) => setAt(plausible, p, value));
+
+/** Stands for a deeply nested value in a body (too deep to build as an object). */
+const DEEP = 'deep-placeholder-7f3a';
+
 /** What goes on the wire. */
 export interface WireBody {
   contentType: string | undefined;
@@ -149,7 +202,7 @@ const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 
 /** A body for a route: mostly JSON near what it expects, sometimes anything at all. */
 export const wireBody = (route: RouteSpec, bodyLimit: number): fc.Arbitrary<WireBody> => {
-  const near = route.body ? mutated(plausibleInput(route.body)) : fc.jsonValue({ maxDepth: 3 });
+  const near = route.body ? mutated(plausibleBody(route)) : fc.jsonValue({ maxDepth: 3 });
   const contentType = fc.oneof(
     { weight: 6, arbitrary: fc.constant('application/json') },
     fc.constantFrom(
@@ -164,6 +217,11 @@ export const wireBody = (route: RouteSpec, bodyLimit: number): fc.Arbitrary<Wire
       '*/*',
     ),
   );
+  const deepLeaf = route.body
+    ? fc
+        .tuple(mutatedAt(plausibleBody(route), DEEP), fc.integer({ min: 60, max: 100_000 }))
+        .map(([v, depth]) => (JSON.stringify(v) ?? '').replace(`"${DEEP}"`, nested(depth)))
+    : fc.constant(nested(100_000));
   const text = fc.oneof(
     near.map((v) => JSON.stringify(v) ?? ''),
     fc.jsonValue().map((v) => JSON.stringify(v)),
@@ -182,6 +240,7 @@ export const wireBody = (route: RouteSpec, bodyLimit: number): fc.Arbitrary<Wire
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ contentType, payload: near.map((v) => JSON.stringify(v) ?? 'null') }) },
     { weight: 3, arbitrary: fc.record({ contentType, payload: text }) },
+    { weight: 3, arbitrary: fc.record({ contentType: fc.constant('application/json'), payload: deepLeaf }) },
     fc.record({ contentType, payload: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)) }),
     fc.record({ contentType, payload: fc.constant(undefined) }),
   );

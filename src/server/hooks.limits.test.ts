@@ -47,6 +47,26 @@ const answerOf = (req: ClientRequest): Promise<Answer> =>
     });
   });
 
+/** A trigger that makes the database refuse rows of `table` matching `when`: any write it may refuse. */
+const refuseRows = async (database: Database, table: string, when: string): Promise<void> => {
+  const name = `refuse_${table}`;
+  if (database.engine === 'sqlite') {
+    await sql
+      .raw(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} WHEN ${when} BEGIN SELECT RAISE(ABORT, 'refused'); END`)
+      .execute(database.db);
+    return;
+  }
+  await sql
+    .raw(
+      `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN IF ${when} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`,
+    )
+    .execute(database.db);
+  await sql
+    .raw(`CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`)
+    .execute(database.db);
+};
+
 describe.each(testEngines())('webhook bodies under bad input on $engine', ({ open }) => {
   let database: Database;
   let server: LanesServer;
@@ -112,23 +132,45 @@ describe.each(testEngines())('webhook bodies under bad input on $engine', ({ ope
 
   it('answers 503 to the one delivery the database refuses, and stores and acknowledges the rest of its group commit', async () => {
     // Stands for any row the database refuses (a constraint, a full disk): a trigger refuses delivery "poison".
-    if (database.engine === 'sqlite') {
-      await sql`CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_delivery WHEN NEW.delivery_id = 'poison'
-                BEGIN SELECT RAISE(ABORT, 'refused'); END`.execute(database.db);
-    } else {
-      await sql`CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN IF NEW.delivery_id = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`.execute(
-        database.db,
-      );
-      await sql`CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_delivery
-                FOR EACH ROW EXECUTE FUNCTION refuse_poison()`.execute(database.db);
-    }
+    await refuseRows(database, 'webhook_delivery', "NEW.delivery_id = 'poison'");
     const ids = ['a', 'b', 'c', 'poison', 'd', 'e'];
     const answers = await Promise.all(ids.map((id, i) => post(starBody(i), id)));
     expect(answers.map((a) => a.statusCode)).toEqual([202, 202, 202, 503, 202, 202]);
     expect(answers[3]!.json()).toMatchObject({ error: { code: 'LANES_WEBHOOK_NOT_STORED' } });
     const stored = await listPendingDeliveries(database, 100);
     expect(stored.map((d) => d.deliveryId).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('marks failed only the delivery whose events the database refuses; the rest of its batch is mapped', async () => {
+    await refuseRows(database, 'event', "NEW.item_key = 'acme/shop#3'");
+    const issue = (n: number) =>
+      Buffer.from(
+        JSON.stringify({
+          action: 'opened',
+          issue: {
+            number: n,
+            title: `Issue ${n}`,
+            state: 'open',
+            html_url: `https://github.com/acme/shop/issues/${n}`,
+            user: { login: 'octocat', id: 1 },
+            labels: [],
+            created_at: '2026-05-01T12:00:00Z',
+            updated_at: '2026-05-01T12:00:00Z',
+          },
+          repository: { full_name: 'acme/shop', name: 'shop', owner: { login: 'acme' } },
+          sender: { login: 'octocat', id: 1 },
+        }),
+      );
+    for (const n of [1, 2, 3, 4]) expect((await post(issue(n), `issue-${n}`, 'issues')).statusCode).toBe(202);
+    const drained = await intake.drain();
+    expect(drained).toMatchObject({ deliveries: 4, mapped: 3, failed: 1 });
+    const rows = await database.db.selectFrom('webhook_delivery').select(['delivery_id', 'status', 'error']).execute();
+    expect(rows.find((r) => r.delivery_id === 'issue-3')).toMatchObject({
+      status: 'failed',
+      error: expect.stringContaining('storing its events failed'),
+    });
+    const keys = await database.db.selectFrom('item').select('key').orderBy('key').execute();
+    expect(keys.map((k) => k.key)).toEqual(['acme/shop#1', 'acme/shop#2', 'acme/shop#4']);
   });
 
   describe('over a real connection', () => {

@@ -23,7 +23,7 @@ const receiptSchema = z.object({
  * Before the body is read, a request for an unknown or unconfigured provider,
  * or without its provider's signature header, is refused, and the bytes of
  * bodies being read before verification are bounded in total by
- * `pendingBytes` (`LANES_WEBHOOK_PENDING_BYTES`, 64 MiB by default): beyond
+ * `pendingBytes` (`LANES_WEBHOOK_PENDING_BYTES`, 32 MiB by default): beyond
  * it, 503 `LANES_BUSY` with `Retry-After`.
  */
 export const webhookRoutes = ({
@@ -42,8 +42,14 @@ export const webhookRoutes = ({
 const unknownProvider = (provider: string): AppError =>
   new AppError('LANES_NOT_FOUND', `no webhook provider "${provider.slice(0, 40)}"; use github, jira or linear`);
 
-/** Bytes of unverified webhook bodies read at once, unless configured otherwise. */
-export const DEFAULT_WEBHOOK_PENDING_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes of unverified webhook bodies read at once, unless configured
+ * otherwise. A byte read costs up to three while a body is checked (the
+ * chunks, the joined body, the text the signature is computed over), so
+ * 32 MiB keeps a flood of large unsigned posts near 100 MB: one GitHub-sized
+ * (25 MB) delivery at a time, or about a thousand ordinary ones.
+ */
+export const DEFAULT_WEBHOOK_PENDING_BYTES = 32 * 1024 * 1024;
 
 const webhookRoute = (intake: WebhookIntake, bodyLimit: number, budget: BodyBudget): RouteSpec =>
   defineRoute({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RouteSpec } from './route.js';
+import { scopeOf, type RouteSpec } from './route.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
   const { $schema: _s, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
@@ -52,6 +52,7 @@ export const buildOpenApi = (routes: readonly RouteSpec[], version: string): Rec
       tags: [r.tag],
       operationId: `${r.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       'x-lanes-access': r.access,
+      ...(r.access === 'public' ? {} : { 'x-lanes-token-scope': scopeOf(r) }),
       security: r.access === 'public' ? [] : [{ sessionCookie: [] }, { bearerToken: [] }],
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       ...requestBody(r),
@@ -70,7 +71,12 @@ export const buildOpenApi = (routes: readonly RouteSpec[], version: string): Rec
     components: {
       securitySchemes: {
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'lanes_session' },
-        bearerToken: { type: 'http', scheme: 'bearer', description: 'An API token from `lanes token create`.' },
+        bearerToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An API token from `lanes token create` or the API tokens page; it needs the scope named in x-lanes-token-scope.',
+        },
       },
     },
     paths,

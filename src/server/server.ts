@@ -11,6 +11,8 @@ import { z } from 'zod';
 import { AppError, isAppError, type ErrorCode } from '../domain/errors.js';
 import type { ServiceContext } from '../services/context.js';
 import { HTTP_STATUS } from './error-status.js';
+import { isDatabaseTrouble, RETRY_AFTER_SECONDS } from '../store/database.errors.js';
+import type { DatabaseHealth } from '../store/database.health.js';
 import { fromFastifyError, PATH_PARAM_MAX } from './fastify-errors.js';
 import { registerInputLimits } from './body.parse.js';
 import { createLoginLimiter } from '../services/access.service.js';
@@ -82,12 +84,25 @@ const errorBody = (code: ErrorCode, message: string, details?: unknown) => ({
   error: details === undefined ? { code, message } : { code, message, details },
 });
 
-/** The one error handler: stable codes with their statuses; anything else a 500 that leaks nothing. */
-const replyWithError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-  const known = isAppError(error) ? error : fromFastifyError(error);
+const retryAfterOf = (error: AppError): number => {
+  const given = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (typeof given === 'number') return given;
+  return isDatabaseTrouble(error.code) ? RETRY_AFTER_SECONDS[error.code] : 5;
+};
+
+/**
+ * The one error handler: stable codes with their statuses; the database away
+ * or out of room (recognised by its health, which logs it once per burst)
+ * 503 or 507 with Retry-After; anything else a 500 that leaks nothing.
+ */
+const replyWithError = (error: FastifyError, request: FastifyRequest, reply: FastifyReply, health?: DatabaseHealth) => {
+  const known = isAppError(error) ? error : (fromFastifyError(error) ?? health?.recognise(error, request.log));
   if (known) {
     const status = HTTP_STATUS[known.code];
-    if (status >= 500) request.log.error({ err: error }, known.message);
+    if ((status === 503 || status === 507) && !reply.hasHeader('retry-after')) {
+      reply.header('retry-after', String(retryAfterOf(known)));
+    }
+    if (status >= 500 && !isDatabaseTrouble(known.code)) request.log.error({ err: error }, known.message);
     return reply.status(status).send(errorBody(known.code, known.message, known.details));
   }
   request.log.error({ err: error }, 'unhandled error');
@@ -148,7 +163,9 @@ export const createServer = (ctx: ServiceContext & { logger: Logger }, options: 
     trustProxy: options.trustProxy ?? false,
   });
 
-  app.setErrorHandler(replyWithError);
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    replyWithError(error, request, reply, ctx.database.health),
+  );
   registerInputLimits(app);
   addSecurityHeaders(app);
   const registered: Array<{ method: string; url: string; lanesRoute: boolean }> = [];

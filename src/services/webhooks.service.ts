@@ -17,7 +17,9 @@ import {
   storableText,
   type DeliveryOutcome,
   type NewDelivery,
+  type StoredDelivery,
 } from '../store/connector.repository.js';
+import { classifyDatabaseError } from '../store/database.errors.js';
 import type { ServiceContext } from './context.js';
 import { appendEvents, MAX_BATCH } from './events.service.js';
 import { UnmappedTally } from './unmapped.js';
@@ -91,6 +93,90 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+interface MappedDelivery {
+  outcome: DeliveryOutcome;
+  events: EventInput[];
+}
+
+const failedWith = (id: string, error: string, eventType?: string): MappedDelivery => ({
+  outcome: { id, status: 'failed', eventCount: 0, error: error.slice(0, 1000), eventType },
+  events: [],
+});
+
+/** Parses and maps one stored delivery: its outcome and the events to append. */
+const mapDelivery = (
+  d: StoredDelivery,
+  mappingOf: Partial<Record<ProviderName, unknown>> | undefined,
+  tally: UnmappedTally,
+): MappedDelivery => {
+  const provider = WEBHOOK_PROVIDERS[d.provider as ProviderName] as WebhookProvider<unknown> | undefined;
+  if (!provider) return failedWith(d.id, `no provider "${d.provider}"`);
+  const mapCtx: MapContext<unknown> = {
+    mapping: mappingOf?.[d.provider as ProviderName],
+    unmapped: tally.sink(d.provider),
+    receivedAt: d.receivedAt,
+  };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(d.body.toString('utf8'));
+  } catch {
+    return failedWith(d.id, 'the body is not valid JSON');
+  }
+  const refined = provider.refineEventType?.(d.eventType, payload) ?? d.eventType;
+  const eventType = refined === d.eventType ? undefined : refined;
+  try {
+    const mapped = provider.map(refined, payload, mapCtx);
+    if (mapped === null) {
+      tally.add(d.provider, 'event_type', refined);
+      return { outcome: { id: d.id, status: 'unknown', eventCount: 0, error: null, eventType }, events: [] };
+    }
+    const checked = validateEventBatch(mapped);
+    if (!checked.ok) {
+      const first = checked.rejections[0]!;
+      return failedWith(d.id, `mapped event ${first.index} is invalid: ${first.message}`, eventType);
+    }
+    return {
+      outcome: { id: d.id, status: 'mapped', eventCount: checked.events.length, error: null, eventType },
+      events: checked.events,
+    };
+  } catch (error) {
+    return failedWith(d.id, (error as Error).message, eventType);
+  }
+};
+
+/**
+ * Appends the events of a batch of mapped deliveries and returns how many
+ * were stored. If the batch fails, each delivery's events are appended on
+ * their own (appending is idempotent), so a delivery whose events the
+ * database refuses is marked failed and does not hold back the others.
+ */
+const appendMapped = async (ctx: ServiceContext, mapped: MappedDelivery[]): Promise<number> => {
+  const events = mapped.flatMap((m) => m.events);
+  let stored = 0;
+  try {
+    for (let i = 0; i < events.length; i += MAX_BATCH) {
+      stored += (await appendEvents(ctx, events.slice(i, i + MAX_BATCH))).stored;
+    }
+    return stored;
+  } catch (error) {
+    ctx.logger.warn({ err: error }, 'appending a batch of webhook events failed; appending delivery by delivery');
+  }
+  for (const [i, m] of mapped.entries()) {
+    if (m.events.length === 0) continue;
+    try {
+      stored += (await appendEvents(ctx, m.events)).stored;
+    } catch (error) {
+      ctx.logger.error({ err: error, delivery: m.outcome.id }, 'storing the events of a webhook delivery failed');
+      mapped[i] = failedWith(
+        m.outcome.id,
+        `storing its events failed: ${(error as Error).message}`,
+        m.outcome.eventType,
+      );
+    }
+  }
+  return stored;
+};
+
 export const createWebhookIntake = (
   ctx: ServiceContext,
   secrets: Readonly<Secrets>,
@@ -122,7 +208,8 @@ export const createWebhookIntake = (
           p.resolve(isNew);
         }
       } catch (error) {
-        if (batch.length === 1) refuse(batch[0]!, error);
+        // The database away or out of room refuses every one of them: no use trying them one by one.
+        if (batch.length === 1 || classifyDatabaseError(error)) for (const p of batch) refuse(p, error);
         else await storeOneByOne(batch);
       }
     }
@@ -142,6 +229,9 @@ export const createWebhookIntake = (
 
   const refuse = (p: Pending, error: unknown): void => {
     const { provider, deliveryId } = p.delivery;
+    // The database away or out of room: its own code (503/507 with Retry-After), logged once per burst.
+    const trouble = ctx.database.health.recognise(error, ctx.logger);
+    if (trouble) return p.reject(trouble);
     ctx.logger.error({ err: error, provider, deliveryId }, 'storing a webhook delivery failed');
     p.reject(
       new AppError(
@@ -189,63 +279,9 @@ export const createWebhookIntake = (
       const pending = await listPendingDeliveries(ctx.database, size);
       if (pending.length === 0) return total;
       const tally = new UnmappedTally();
-      const outcomes: DeliveryOutcome[] = [];
-      const events: EventInput[] = [];
-      for (const d of pending) {
-        const provider = WEBHOOK_PROVIDERS[d.provider as ProviderName] as WebhookProvider<unknown> | undefined;
-        if (!provider) {
-          outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: `no provider "${d.provider}"` });
-          continue;
-        }
-        const mapCtx: MapContext<unknown> = {
-          mapping: mappingOf?.[d.provider as ProviderName],
-          unmapped: tally.sink(d.provider),
-          receivedAt: d.receivedAt,
-        };
-        let payload: unknown;
-        try {
-          payload = JSON.parse(d.body.toString('utf8'));
-        } catch {
-          outcomes.push({ id: d.id, status: 'failed', eventCount: 0, error: 'the body is not valid JSON' });
-          continue;
-        }
-        const refined = provider.refineEventType?.(d.eventType, payload) ?? d.eventType;
-        const eventType = refined === d.eventType ? undefined : refined;
-        try {
-          const mapped = provider.map(refined, payload, mapCtx);
-          if (mapped === null) {
-            tally.add(d.provider, 'event_type', refined);
-            outcomes.push({ id: d.id, status: 'unknown', eventCount: 0, error: null, eventType });
-            continue;
-          }
-          const checked = validateEventBatch(mapped);
-          if (!checked.ok) {
-            const first = checked.rejections[0]!;
-            outcomes.push({
-              id: d.id,
-              status: 'failed',
-              eventCount: 0,
-              error: `mapped event ${first.index} is invalid: ${first.message}`,
-              eventType,
-            });
-            continue;
-          }
-          events.push(...checked.events);
-          outcomes.push({ id: d.id, status: 'mapped', eventCount: checked.events.length, error: null, eventType });
-        } catch (error) {
-          outcomes.push({
-            id: d.id,
-            status: 'failed',
-            eventCount: 0,
-            error: (error as Error).message.slice(0, 1000),
-            eventType,
-          });
-        }
-      }
-      for (let i = 0; i < events.length; i += MAX_BATCH) {
-        const result = await appendEvents(ctx, events.slice(i, i + MAX_BATCH));
-        total.events += result.stored;
-      }
+      const mapped = pending.map((d) => mapDelivery(d, mappingOf, tally));
+      total.events += await appendMapped(ctx, mapped);
+      const outcomes = mapped.map((m) => m.outcome);
       const now = ctx.clock().toISOString();
       await bumpUnmapped(ctx.database, tally.entries(), now);
       await markDeliveries(ctx.database, outcomes, now);

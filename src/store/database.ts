@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, type Migration } from 'kysely';
 import pg from 'pg';
 import { AppError } from '../domain/errors.js';
+import { postgresDialect, sqliteDialect } from './database.drivers.js';
+import { DatabaseConnectError } from './database.errors.js';
+import { createDatabaseHealth, type DatabaseHealth, type HealthLogger } from './database.health.js';
 import * as m0001 from './migrations/0001-event-log.js';
 import * as m0002 from './migrations/0002-access.js';
 import * as m0003 from './migrations/0003-item-count-index.js';
@@ -40,6 +43,8 @@ export interface Database {
   sqlite?: SqliteDatabase.Database;
   /** Set when engine is postgres. */
   pool?: pg.Pool;
+  /** The database being away or out of room: recognised, logged once per burst, cleared when it works again. */
+  health: DatabaseHealth;
   close(): Promise<void>;
 }
 
@@ -66,6 +71,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020-oidc': m0020,
 };
 
+/** The migrations this version of Lanes knows, in the order they run (a backup must not have others). */
+export const MIGRATION_NAMES: readonly string[] = Object.freeze(Object.keys(MIGRATIONS));
+
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
 
 export interface OpenOptions {
@@ -74,16 +82,19 @@ export interface OpenOptions {
   /** PostgreSQL schema to work in (tests use one per suite); created if missing. */
   pgSchema?: string;
   poolSize?: number;
+  /** Where lost connections and a full disk are reported (once per burst); also learnt from the first caller that passes one. */
+  logger?: HealthLogger;
 }
 
 /** Opens the database and brings its schema up to date. */
 export const openDatabase = async (options: OpenOptions): Promise<Database> => {
-  const database = isPostgresUrl(options.url) ? await openPostgres(options) : openSqlite(options.url);
+  const health = createDatabaseHealth({ logger: options.logger });
+  const database = isPostgresUrl(options.url) ? await openPostgres(options, health) : openSqlite(options.url, health);
   await migrate(database, options.pgSchema);
   return database;
 };
 
-const openSqlite = (path: string): Database => {
+const openSqlite = (path: string, health: DatabaseHealth): Database => {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SqliteDatabase(path);
   sqlite.pragma('journal_mode = WAL');
@@ -91,11 +102,12 @@ const openSqlite = (path: string): Database => {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<DB>({ dialect: sqliteDialect({ database: withStatementCache(sqlite) }, sqlite, health) });
   return {
     engine: 'sqlite',
     db,
     sqlite,
+    health,
     close: async () => {
       await db.destroy();
     },
@@ -126,14 +138,33 @@ const withStatementCache = (sqlite: SqliteDatabase.Database, max = 256) => {
   };
 };
 
-const openPostgres = async (options: OpenOptions): Promise<Database> => {
+/**
+ * A lost connection (a restart, a failover, `pg_terminate_backend`, a network
+ * drop) is reported by pg as an 'error' event on the idle client, or on the
+ * client checked out at the time; without a listener Node ends the process.
+ * Every client gets one, from its first connection, so both are covered.
+ */
+const listenForLostConnections = (pool: pg.Pool, health: DatabaseHealth): void => {
+  // Whatever the error, the client is gone: it counts as the database being unreachable.
+  const lost = (error: Error) => void (health.recognise(error) ?? health.recognise(new DatabaseConnectError(error)));
+  pool.on('error', lost);
+  pool.on('connect', (client) => {
+    client.on('error', lost);
+    health.succeeded('connect');
+  });
+};
+
+const openPostgres = async (options: OpenOptions, health: DatabaseHealth): Promise<Database> => {
   const schema = options.pgSchema;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new AppError('LANES_CONFIG_INVALID', 'bad schema name');
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
+    // Without it a connection attempt to an unreachable host waits for the operating system (minutes).
+    connectionTimeoutMillis: 5000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  listenForLostConnections(pool, health);
   try {
     const client = await pool.connect();
     try {
@@ -145,11 +176,12 @@ const openPostgres = async (options: OpenOptions): Promise<Database> => {
     await pool.end();
     throw new AppError('LANES_DATABASE_UNREACHABLE', `PostgreSQL is not reachable: ${(error as Error).message}`);
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: postgresDialect({ pool }, health) });
   return {
     engine: 'postgres',
     db,
     pool,
+    health,
     close: async () => {
       await db.destroy();
     },

@@ -179,7 +179,7 @@ describe('Boundaries page in Chromium', () => {
   it('gives a stakeholder no Boundaries link, and refuses the page and the API', async () => {
     const { page, pageErrors } = await open();
     await signIn(page, e2e.server.stakeholder);
-    await page.getByTestId('overview-ready').waitFor();
+    await page.getByRole('heading', { name: 'Status portal', level: 1 }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     expect(await nav.getByRole('link', { name: 'Boundaries' }).count()).toBe(0);
     await page.goto('/boundaries');

@@ -232,14 +232,15 @@ describe('web app in Chromium', () => {
   it('refuses a stakeholder on the admin pages and shows no admin links', async () => {
     const { page, pageErrors } = await open();
     await signIn(page, e2e.server.stakeholder);
-    await page.getByTestId('overview-ready').waitFor();
+    // Stakeholders land on the status portal; the internal overview and items are for members.
+    await page.getByRole('heading', { name: 'Status portal', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/portal');
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(nav.getByRole('link').allTextContents()).resolves.toEqual([
-      'Overview',
-      'Decision rights',
-      'Items',
       'Status portal',
+      'Decision rights',
       'My subscriptions',
+      'My API tokens',
     ]);
     expect(await page.getByTestId('signed-in-user').textContent()).toContain('stakeholder');
 
@@ -401,7 +402,7 @@ describe('web app in Chromium', () => {
   it('gives a stakeholder no Sources link, and explains the refusal at /sources', async () => {
     const { page, pageErrors } = await open();
     await signIn(page, e2e.server.stakeholder);
-    await page.getByTestId('overview-ready').waitFor();
+    await page.getByRole('heading', { name: 'Status portal', level: 1 }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
     expect(await nav.getByRole('link', { name: 'Sources' }).count()).toBe(0);
     await page.goto('/sources');

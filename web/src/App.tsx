@@ -163,6 +163,7 @@ export const App = () => {
           <Route path="subscriptions" element={<SubscriptionsPage />} />
           <Route path="admin/users" element={<AdminOnly page={<UsersPage />} />} />
           <Route path="admin/audit" element={<AdminOnly page={<AuditPage />} />} />
+          <Route path="tokens" element={<TokensPage />} />
           <Route path="admin/tokens" element={<AdminOnly page={<TokensPage />} />} />
           <Route path="admin/dead-letters" element={<AdminOnly page={<DeadLettersPage />} />} />
           <Route path="*" element={<NotFound />} />
@@ -216,13 +217,17 @@ const NotFound = () => {
   );
 };
 
-/** `members`: shown to members and admins only; stakeholders would be refused by the API. */
-const NAV: readonly { to: string; label: string; end: boolean; members?: true }[] = [
+/**
+ * `members`: shown to members and admins only; stakeholders would be refused by the API. `notAdmin`: admins find
+ * it in their own menu.
+ */
+const NAV: readonly { to: string; label: string; end: boolean; members?: true; notAdmin?: true }[] = [
   { to: '/', label: 'Overview', end: true, members: true },
   { to: '/portal', label: 'Status portal', end: false },
   { to: '/decisions', label: 'Decision rights', end: false },
   { to: '/items', label: 'Items', end: false, members: true },
   { to: '/subscriptions', label: 'My subscriptions', end: false },
+  { to: '/tokens', label: 'My API tokens', end: false, notAdmin: true },
   { to: '/boundaries', label: 'Boundaries', end: false, members: true },
   { to: '/quality', label: 'Quality', end: false, members: true },
   { to: '/escalations', label: 'Escalations', end: false, members: true },
@@ -279,7 +284,9 @@ const Layout = () => {
         <div id="primary-nav" className={`topbar-menu${menuOpen ? ' open' : ''}`}>
           <nav aria-label="Main" className="nav">
             <ul>
-              {NAV.filter((item) => !item.members || session.user.role !== 'stakeholder').map((item) => (
+              {NAV.filter(
+                (item) => (!item.members || session.user.role !== 'stakeholder') && (!item.notAdmin || !isAdmin),
+              ).map((item) => (
                 <li key={item.to}>
                   <NavLink to={item.to} end={item.end} className="nav-link">
                     {item.label}

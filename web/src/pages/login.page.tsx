@@ -74,7 +74,7 @@ export const LoginPage = ({ onSignedIn }: { onSignedIn: (session: Session) => vo
 
   const ssoError = params.get('sso_error');
   const next = params.get('next');
-  const provider = methods?.oidc?.name ?? 'your company account';
+  const provider = methods?.oidc?.name ?? 'Your company account';
   const ssoHref = methods?.oidc
     ? `${methods.oidc.startUrl}${next ? `?returnTo=${encodeURIComponent(next)}` : ''}`
     : null;
@@ -88,7 +88,8 @@ export const LoginPage = ({ onSignedIn }: { onSignedIn: (session: Session) => vo
         </p>
         <h1>Sign in</h1>
         <p className="muted">Decision rights and the state of the work, without a status meeting.</p>
-        {ssoError && (
+        {/* Waits for the sign-in methods, so the sentence names the provider from the start. */}
+        {ssoError && methods && (
           <p className="notice notice-error" role="alert">
             {explainSso(ssoError, provider)}
           </p>
