@@ -115,7 +115,11 @@ export const itemParamsSchema = z.strictObject({ key: z.string().min(1).max(ITEM
 export const appendResultSchema = z.object({
   received: z.number().int(),
   stored: z.number().int(),
-  duplicates: z.number().int().describe('Events already in the log: counted, not stored again.'),
+  duplicates: z
+    .number()
+    .int()
+    .describe('Events already in the log (same id, or the same fact reported again): counted, not stored again.'),
+  unchanged: z.number().int().describe('Changes whose from equals their to: nothing changed, nothing stored.'),
   itemsUpdated: z.number().int(),
   itemsReplayed: z.number().int(),
 });

@@ -72,6 +72,8 @@ export const portalItemSchema = portalItemSummarySchema.extend({
   nextUpdateDue: z.string().nullable(),
   /** The response target that sets `nextUpdateDue`, e.g. "an update every 4 hours for high severity". */
   responseTarget: z.string().nullable(),
+  /** The original of a duplicate, when known and visible (its key, for a link to its page). */
+  duplicateOf: z.string().nullable(),
   /** A linked incident, when there is one and it is visible. */
   incident: z
     .object({ key: z.string(), title: z.string().nullable(), stage: z.enum(STAGES), stageLabel: z.string() })

@@ -31,9 +31,11 @@ export const sourceSchema = z.object({
     unknownTypes: z.array(z.object({ eventType: z.string(), count: z.number().int() })),
   }),
   syncs: z.array(sourceSyncSchema),
-  unmapped: z.array(
-    z.object({ category: z.string(), value: z.string(), count: z.number().int(), lastSeenAt: z.string() }),
-  ),
+  unmapped: z
+    .array(z.object({ category: z.string(), value: z.string(), count: z.number().int(), lastSeenAt: z.string() }))
+    .describe('The most frequent unmapped values (at most 50); `count`: times seen, once per event and field.'),
+  unmappedValues: z.number().int().describe('Distinct unmapped values of the source, all of them.'),
+  unmappedTimes: z.number().int().describe('Times they were seen, summed: the unit `lanes import` reports.'),
   errors: z.array(z.object({ at: z.string(), message: z.string() })),
 });
 export type SourceView = z.infer<typeof sourceSchema>;

@@ -1,3 +1,4 @@
+import { getPriority, setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
@@ -12,6 +13,9 @@ interface Flags {
   force?: boolean;
   quick?: boolean;
 }
+
+/** `nice 10`: below the server, above batch jobs. */
+const BACKUP_NICENESS = 10;
 
 const count = (n: number): string => n.toLocaleString('en-US');
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -45,6 +49,18 @@ const explainPostgres = (io: CliIo, url: string, command: 'backup' | 'restore'):
   );
 };
 
+/**
+ * The copy and its check are CPU work in this process, beside a server that
+ * is acknowledging deliveries on the same machine: the server goes first.
+ */
+const lowerPriority = (): void => {
+  try {
+    setPriority(Math.max(getPriority(), BACKUP_NICENESS));
+  } catch {
+    // Not allowed here (some containers): the backup runs at the priority it has.
+  }
+};
+
 const migrationsLine = (report: SqliteFileReport): string =>
   report.missingMigrations.length === 0
     ? `${report.migrations.length} migrations (current)`
@@ -66,6 +82,7 @@ export const registerBackupCommands = (program: Command, io: CliIo): void => {
     .action((file: string, flags: Flags) => {
       const url = databaseOf(io, flags);
       if (isPostgresUrl(url)) explainPostgres(io, url, 'backup');
+      lowerPriority();
       const started = Date.now();
       const result = backupSqlite(resolve(io.cwd, url), resolve(io.cwd, file), {
         force: flags.force === true,

@@ -58,15 +58,60 @@ describe('lanes import and lanes sources', () => {
     expect(await lanes(sources, 'sources')).toBe(EXIT.ok);
     const text = sources.stdout.join('\n');
     expect(text).toMatch(new RegExp(`^zendesk: ${events} events \\(${events} duplicates skipped\\)`, 'm'));
-    // Values the map does not know (a "feedback" ticket type, an "on hold" status, a "Legal" group) are counted.
-    expect(summary).toMatch(/; \d+ unmapped values \(see lanes sources\)/);
-    expect(text).toMatch(/unmapped values \(add them to the import map of this source\)/);
-    for (const value of ['feedback', 'hold', 'Legal']) expect(text).toContain(`"${value}"`);
+    // Values the map does not know (a "feedback" ticket type, an "on hold" status, a "Legal" group) are counted,
+    // in the same unit by the import and by `lanes sources`: distinct values, and times (once per row and field).
+    // Importing the file again counts nothing again.
+    expect(summary).toMatch(/^3 unmapped values, 3 times in this file; add them to the map/m);
+    expect(again.stdout.join('\n')).toMatch(/^3 unmapped values, 3 times in this file \(0 times in rows not imported/m);
+    expect(text).toMatch(/^ {2}3 unmapped values, 3 times \(add them to the import map of this source\):$/m);
+    for (const value of ['feedback', 'hold', 'Legal']) {
+      expect(summary).toContain(`"${value}": 1×`);
+      expect(text).toContain(`"${value}": 1×`);
+    }
 
     const json = fakeIo(dir, env);
     expect(await lanes(json, 'sources', '--json')).toBe(EXIT.ok);
     const parsed = JSON.parse(json.stdout.join('\n')) as { sources: { source: string; events: number }[] };
-    expect(parsed.sources).toMatchObject([{ source: 'zendesk', events: Number(events) }]);
+    expect(parsed.sources).toMatchObject([
+      { source: 'zendesk', events: Number(events), unmappedValues: 3, unmappedTimes: 3 },
+    ]);
+  });
+
+  it('imports change-history rows with an item file, and counts unmapped values as lanes sources does', async () => {
+    for (const name of ['bugzilla-activity.csv', 'bugzilla-bugs.csv', 'bugzilla.map.yaml']) {
+      await copyFile(join(FIXTURES, name), join(dir, name));
+    }
+    const args = ['import', 'bugzilla-activity.csv', '--items', 'bugzilla-bugs.csv', '--map', 'bugzilla.map.yaml'];
+    const dry = fakeIo(dir, env);
+    expect(await lanes(dry, ...args, '--dry-run')).toBe(EXIT.ok);
+    const [, events] = /^Would import (\d+) events from 45 rows \((\d+) new, 0 already stored\)\.$/m.exec(
+      dry.stdout.join('\n'),
+    )!;
+    const io = fakeIo(dir, env);
+    expect(await lanes(io, ...args)).toBe(EXIT.ok);
+    const summary = io.stdout.join('\n');
+    expect(summary).toMatch(
+      new RegExp(`^Imported ${events} events from 45 rows \\(${events} new, 0 already stored\\)`, 'm'),
+    );
+    expect(summary).toMatch(/^2 unmapped values, 2 times in this file; add them to the map/m);
+    expect(summary).toContain('field "flagtypes.name": 1×');
+    expect(summary).toContain('state "NEEDINFO": 1×');
+    const sources = fakeIo(dir, env);
+    expect(await lanes(sources, 'sources')).toBe(EXIT.ok);
+    expect(sources.stdout.join('\n')).toMatch(/^bugzilla: \d+ events/m);
+    expect(sources.stdout.join('\n')).toMatch(/^ {2}2 unmapped values, 2 times \(add them to the import map/m);
+
+    await writeFile(
+      join(dir, 'bad-bugs.csv'),
+      'bug_id,creation_ts,reporter,short_desc\n1001,yesterday,a@x.example,T\n',
+    );
+    const bad = fakeIo(dir, env);
+    expect(
+      await lanes(bad, 'import', 'bugzilla-activity.csv', '--items', 'bad-bugs.csv', '--map', 'bugzilla.map.yaml'),
+    ).toBe(EXIT.invalid);
+    expect(bad.stderr.join('\n')).toMatch(
+      /^bad-bugs\.csv:1: LANES_IMPORT_INVALID the header has no column "bug_type"/m,
+    );
   });
 
   it('rejects a file with bad rows, names their lines, and stores nothing', async () => {

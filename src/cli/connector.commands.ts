@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import { createDeps, type AppDeps } from '../deps.js';
 import { AppError } from '../domain/errors.js';
 import { loadCharterFile, formatIssues } from '../services/charter.service.js';
-import { importFile } from '../services/import.service.js';
+import { importFile, type ImportResult } from '../services/import.service.js';
 import { listSources } from '../services/sources.service.js';
 import { runSync } from '../services/sync.service.js';
 import { buildSyncTarget, type SyncProvider } from '../services/sync.targets.js';
@@ -123,6 +123,8 @@ const ago = (iso: string | null, now: number): string => {
   return `${Math.round(s / 86_400)}d ago`;
 };
 
+const times = (n: number): string => (n === 1 ? 'once' : `${n} times`);
+
 export const formatSources = (sources: readonly SourceView[], now: number): string => {
   if (sources.length === 0) return 'No sources yet: configure a webhook, run `lanes sync`, or `lanes import`.';
   const lines: string[] = [];
@@ -146,11 +148,43 @@ export const formatSources = (sources: readonly SourceView[], now: number): stri
       const where = ['github', 'jira', 'linear'].includes(s.source)
         ? `connectors.${s.source} in lanes.yaml`
         : 'the import map of this source';
-      lines.push(`  unmapped values (add them to ${where}):`);
+      lines.push(
+        `  ${s.unmappedValues} unmapped ${s.unmappedValues === 1 ? 'value' : 'values'}, ${times(s.unmappedTimes)} (add them to ${where}):`,
+      );
       for (const u of s.unmapped) lines.push(`    ${u.category} "${u.value}": ${u.count}×`);
+      if (s.unmappedValues > s.unmapped.length) lines.push(`    … and ${s.unmappedValues - s.unmapped.length} more`);
     }
     for (const e of s.errors.slice(0, 5)) lines.push(`  error ${e.at}: ${e.message}`);
   }
+  return lines.join('\n');
+};
+
+const readText = (path: string): string => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AppError('LANES_IMPORT_INVALID', `cannot read ${path}: ${(error as Error).message}`);
+  }
+};
+
+/**
+ * What `lanes import` prints: events, new and already stored, and the values
+ * the map could not translate in the unit `lanes sources` counts them in
+ * (distinct values; times = once per row and field).
+ */
+export const formatImport = (result: ImportResult, dryRun: boolean): string => {
+  const fresh = dryRun ? result.newEvents : result.stored;
+  const head = `${dryRun ? 'Would import' : 'Imported'} ${result.events} events from ${result.rows} rows (${fresh} new, ${result.events - fresh} already stored).`;
+  const u = result.unmapped;
+  if (u.values === 0) return head;
+  const lines = [
+    head,
+    `${u.values} unmapped ${u.values === 1 ? 'value' : 'values'}, ${times(u.occurrences)} in this file${
+      u.newOccurrences === u.occurrences ? '' : ` (${times(u.newOccurrences)} in rows not imported before)`
+    }; add them to the map (\`lanes sources\` counts them the same way):`,
+  ];
+  for (const v of u.list.slice(0, 10)) lines.push(`  ${v.category} "${v.value}": ${v.count}×`);
+  if (u.list.length > 10) lines.push(`  … and ${u.list.length - 10} more (lanes sources)`);
   return lines.join('\n');
 };
 
@@ -188,45 +222,42 @@ export const registerConnectorCommands = (program: Command, io: CliIo): void => 
 
   program
     .command('import')
-    .description('Import a CSV or JSONL export of a tracker Lanes does not speak, with a map file')
+    .description('Import a CSV or JSONL export of a tracker Lanes does not speak (snapshot or change-history rows)')
     .argument('<file>', 'FILE.csv or FILE.jsonl')
     .requiredOption('--map <file>', 'MAP.yaml: which column means what (see docs/connectors.md)')
+    .option('--items <file>', 'with change-history rows: a CSV or JSONL file with one row per item')
     .option('--dry-run', 'check and count, store nothing')
     .option('--database <url>', 'postgres://… URL or SQLite file (env LANES_DATABASE_URL)')
     .option('--charter <file>', 'lanes.yaml (env LANES_CHARTER)')
-    .action(async (file: string, flags: CommonFlags & { map: string; dryRun?: boolean }) => {
-      const path = resolve(io.cwd, file);
-      const ext = extname(path).toLowerCase();
-      const format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
-      if (!format) throw new AppError('LANES_IMPORT_INVALID', `${file}: use a .csv or .jsonl file`);
-      const read = (p: string): string => {
-        try {
-          return readFileSync(p, 'utf8');
-        } catch (error) {
-          throw new AppError('LANES_IMPORT_INVALID', `cannot read ${p}: ${(error as Error).message}`);
-        }
+    .action(async (file: string, flags: CommonFlags & { map: string; items?: string; dryRun?: boolean }) => {
+      const read = (name: string): { text: string; format: 'csv' | 'jsonl' } => {
+        const path = resolve(io.cwd, name);
+        const ext = extname(path).toLowerCase();
+        const format = ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined;
+        if (!format) throw new AppError('LANES_IMPORT_INVALID', `${name}: use a .csv or .jsonl file`);
+        return { text: readText(path), format };
       };
-      const mapPath = resolve(io.cwd, flags.map);
+      const data = read(file);
+      const items = flags.items ? read(flags.items) : undefined;
+      const mapText = readText(resolve(io.cwd, flags.map));
       const deps = await open(io, flags);
       try {
         const result = await importFile(deps, {
-          text: read(path),
-          format,
-          mapText: read(mapPath),
+          ...data,
+          mapText,
           mapFile: flags.map,
           dryRun: Boolean(flags.dryRun),
+          ...(items ? { items } : {}),
         });
         if (result.rejections.length > 0) {
           for (const r of result.rejections.slice(0, 20))
-            io.err(`${file}:${r.line}: LANES_IMPORT_INVALID ${r.message}`);
+            io.err(`${r.file === 'items' ? flags.items : file}:${r.line}: LANES_IMPORT_INVALID ${r.message}`);
           if (result.rejections.length > 20) io.err(`… and ${result.rejections.length - 20} more`);
           io.err(`${result.rejections.length} row(s) rejected; nothing was stored.`);
           io.exitCode = EXIT.invalid;
           return;
         }
-        io.out(
-          `${flags.dryRun ? 'Would import' : 'Imported'} ${result.events} events from ${result.rows} rows (${result.stored} new, ${result.duplicates} already stored)${result.unmapped > 0 ? `; ${result.unmapped} unmapped values (see lanes sources)` : ''}.`,
-        );
+        io.out(formatImport(result, Boolean(flags.dryRun)));
         io.exitCode = EXIT.ok;
       } finally {
         await deps.close();

@@ -21,6 +21,7 @@ import { activeWebhookProviders, createWebhookIntake } from '../services/webhook
 import { countItems } from '../store/item.repository.js';
 import { createServer } from '../server/server.js';
 import { EXIT, type CliIo } from './io.js';
+import { guardProcess } from './process.guard.js';
 
 const VERSION = '0.1.0';
 const DEMO_ADMIN = 'admin@acme.example';
@@ -100,6 +101,8 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
     .action(async (flags: ServeFlags) => {
       const config = configFrom(io, flags);
       const deps = await createDeps(config);
+      // The database going away must not end the process (docs/operations.md).
+      const unguard = guardProcess(deps);
       try {
         if (flags.demo && !existsSync(config.charterPath)) {
           writeFileSync(config.charterPath, demoCharterYaml(42, deps.clock()));
@@ -125,6 +128,7 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
           );
       } catch (error) {
         await deps.close();
+        unguard();
         throw error;
       }
       let demoLogin: string | undefined;
@@ -188,7 +192,10 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
       const quality = createQualityWorker(deps);
       quality.start();
       // Deliveries stored before a restart but not yet mapped.
-      intake.drain().catch((error: unknown) => deps.logger.error({ err: error }, 'mapping stored deliveries failed'));
+      intake.drain().catch((error: unknown) => {
+        if (!deps.database.health.recognise(error))
+          deps.logger.error({ err: error }, 'mapping stored deliveries failed');
+      });
       const signal = await new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGINT', () => resolve('SIGINT'));
         process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -201,6 +208,7 @@ export const registerServeCommands = (program: Command, io: CliIo): void => {
         await quality.close();
         await intake.close();
         await deps.close();
+        unguard();
       });
     });
 

@@ -43,17 +43,11 @@ export const itemForStakeholders = (item: ItemState, settings: PortalSettings): 
   reopenCount: 0,
 });
 
-/** What an item summary exposes; a structural subset of `ItemState`. */
-export interface AudienceSummary {
-  key: string;
-  title: string;
-  team: string | null;
-  component: string | null;
-  severity: string | null;
-  priority: string | null;
-  assignee: string | null;
-  state: string;
-}
+/** What an item summary exposes: a subset of `ItemState`. */
+export type AudienceSummary = Pick<
+  ItemState,
+  'key' | 'title' | 'team' | 'component' | 'severity' | 'priority' | 'assignee' | 'state'
+>;
 
 /** An item summary as stakeholders may see it (same rules as `itemForStakeholders`). */
 export const summaryForStakeholders = <S extends AudienceSummary>(summary: S, settings: PortalSettings): S => ({

@@ -23,6 +23,10 @@ const by = (personId: string, at: string, over: Partial<LoggedEvent>): LoggedEve
   });
 };
 
+/** The evaluation of `event` itself (a walk may also release held-back ones). */
+const judged = (walk: BoundaryEvaluator, event: LoggedEvent) =>
+  walk.evaluate(event).find((e) => e.event.id === event.id)!;
+
 describe('weekOf', () => {
   it('gives the Monday (UTC) of the ISO week, across month and year ends', () => {
     expect(weekOf('2026-06-01T00:00:00.000Z')).toBe('2026-06-01'); // a Monday
@@ -64,7 +68,7 @@ describe('BoundaryEvaluator', () => {
     const bug = { key: 'PAY-1', kind: 'bug' as const, team: 'payments', component: 'checkout' };
     const incident = { key: 'INC-1', kind: 'incident' as const, team: 'payments', component: 'checkout' };
     const sets = (at: string) =>
-      walk.evaluate(by(olivia, at, { itemKey: 'PAY-1', item: bug, field: 'priority', to: 'P1' })).judgement;
+      judged(walk, by(olivia, at, { itemKey: 'PAY-1', item: bug, field: 'priority', to: 'P1' })).judgement;
 
     walk.evaluate(by('daniel.okafor', '2026-05-01T09:00:00Z', { itemKey: 'PAY-1', item: bug, kind: 'created' }));
     expect(sets('2026-05-01T10:00:00Z')).toMatchObject({ standing: 'outside', crossing: true });
@@ -86,12 +90,14 @@ describe('BoundaryEvaluator', () => {
     const walk = new BoundaryEvaluator({ charter, now: NOW });
     const item = { key: 'PAY-2', kind: 'task' as const, team: 'payments', title: 'Payment retries' };
     walk.evaluate(by('daniel.okafor', '2026-05-02T09:00:00Z', { itemKey: 'PAY-2', item, kind: 'created' }));
-    const label = walk.evaluate(
+    const label = judged(
+      walk,
       by('priya.raman', '2026-05-02T09:10:00Z', { itemKey: 'PAY-2', kind: 'label_added', target: 'ADR' }),
     );
     expect(label.judgement).toMatchObject({ domain: 'eng.architecture', rule: 'architecture-label' });
     // Now the item carries the label: moving it is an architecture decision too.
-    const state = walk.evaluate(
+    const state = judged(
+      walk,
       by('priya.raman', '2026-05-02T09:20:00Z', { itemKey: 'PAY-2', field: 'state', to: 'done' }),
     );
     expect(state.judgement).toMatchObject({ domain: 'eng.architecture', rule: 'architecture-item-state' });
@@ -103,7 +109,8 @@ describe('BoundaryEvaluator', () => {
     const bug = { key: 'PAY-3', kind: 'bug' as const, team: 'payments' };
     walk.evaluate(by('daniel.okafor', '2026-05-03T09:00:00Z', { itemKey: 'PAY-3', item: bug, kind: 'created' }));
     const comment = (personId: string | null, text: string) =>
-      walk.evaluate(
+      judged(
+        walk,
         personId === null
           ? loggedEvent({
               id: `c${++seq}`,

@@ -7,7 +7,14 @@ import {
   type BoundaryJudgement,
 } from './boundary.js';
 import type { Charter } from './charter.schema.js';
-import { decisionOf, DEFAULT_DECISION_RULE_SET, type DecisionRuleSet } from './decision.rules.js';
+import { completesMove, isMoveHalf, mergedMove, moveCarrier, MOVE_WINDOW_MS } from './boundary.moves.js';
+import {
+  decisionOf,
+  DEFAULT_DECISION_RULE_SET,
+  isActor,
+  type DecisionRuleSet,
+  type SamePerson,
+} from './decision.rules.js';
 import { weekOf } from './week.js';
 import { CHANGE_KINDS, type ChangeKind, type LoggedEvent } from './event.js';
 import { applyEvent, type ItemState } from './item.projection.js';
@@ -99,8 +106,18 @@ interface ActiveIncident {
 
 const ENGINEERING_SIDE = new Set(['tech-lead', 'engineering-manager', 'engineer', 'sre', 'engineering-leadership']);
 
+/** A change held back as the possible first half of a move. */
+interface PendingHalf {
+  /** Its evaluation on its own, released when no second half comes. */
+  evaluation: Evaluation;
+  before: ItemState | undefined;
+  at: number;
+}
+
 export class BoundaryEvaluator {
   private readonly items = new Map<string, ItemState>();
+  private readonly pending = new Map<string, PendingHalf>();
+  private readonly samePerson: SamePerson;
   private readonly incidents = new Map<string, ActiveIncident>();
   private readonly commanders = new Map<string, string>();
   private readonly teams: ReadonlyMap<string, Charter['teams'][number]>;
@@ -109,6 +126,13 @@ export class BoundaryEvaluator {
   constructor(private readonly options: BoundaryEvaluatorOptions) {
     this.rules = options.rules ?? DEFAULT_DECISION_RULE_SET;
     this.teams = new Map(options.charter.teams.map((t) => [t.id, t]));
+    const charter = options.charter;
+    // Self-assignment through every identity the charter gives a person (old e-mails, aliases).
+    this.samePerson = (event, value) => {
+      if (isActor(event, value)) return true;
+      const actor = charterActorOf(charter, event);
+      return actor !== null && charterPersonNamed(charter, value, event.source)?.id === actor.id;
+    };
   }
 
   /** The item as it stands before the next event of it (from the projection). */
@@ -126,26 +150,75 @@ export class BoundaryEvaluator {
     this.trackIncident(item, 'seed');
   }
 
-  /** Holds one event against the charter and folds it into its item. Events must come in log order. */
-  evaluate(event: LoggedEvent): Evaluation {
+  /**
+   * Holds one event against the charter and folds it into its item. Events
+   * must come in log order. Returns the evaluations that are final now: a
+   * change that may be half of a move (see `boundary.moves.ts`) is held back
+   * until its other half arrives or the window closes, so an evaluation can
+   * come out with a later event, or from `flush`.
+   */
+  evaluate(event: LoggedEvent): Evaluation[] {
+    const out: Evaluation[] = [];
+    this.release(Date.parse(event.occurredAt) - MOVE_WINDOW_MS, out);
     const before = event.itemKey === null ? undefined : this.items.get(event.itemKey);
     const week = weekOf(event.occurredAt);
-    let judgement: BoundaryJudgement | null = null;
-    const decision = decisionOf(event, before, this.rules);
-    if (decision) {
-      judgement = holdAgainstCharter(event, decision, before, {
-        charter: this.options.charter,
-        now: this.options.now,
-        activeIncidents: this.commanders,
-      });
+    if (isMoveHalf(event)) {
+      const key = `${event.itemKey!}\u0001${event.field!}`;
+      const half = this.pending.get(key);
+      if (half) this.pending.delete(key);
+      if (half && completesMove(half.evaluation.event, event)) {
+        out.push(this.judgeMove(half, event, before));
+      } else {
+        if (half) out.push(half.evaluation);
+        const evaluation = { event, week, judgement: this.judge(event, before), signal: null };
+        this.pending.set(key, { evaluation, before, at: Date.parse(event.occurredAt) });
+      }
+    } else {
+      const signal = event.kind === 'commented' ? this.middleman(event, before, week) : null;
+      out.push({ event, week, judgement: this.judge(event, before), signal });
     }
-    const signal = event.kind === 'commented' ? this.middleman(event, before, week) : null;
     if (event.itemKey !== null) {
       const after = applyEvent(before, event);
       this.items.set(event.itemKey, after);
       if (after.kind === 'incident' || before?.kind === 'incident') this.trackIncident(after, event.source);
     }
-    return { event, week, judgement, signal };
+    return out;
+  }
+
+  /** The evaluations still held back (halves of possible moves): call once the walk has seen every event. */
+  flush(): Evaluation[] {
+    const out: Evaluation[] = [];
+    this.release(Number.POSITIVE_INFINITY, out);
+    return out;
+  }
+
+  /** Lets go of held-back halves from before `until` (ms): their other half can no longer come. */
+  private release(until: number, out: Evaluation[]): void {
+    // Insertion order is log order, so the oldest come first.
+    for (const [key, half] of this.pending) {
+      if (half.at >= until) break;
+      this.pending.delete(key);
+      out.push(half.evaluation);
+    }
+  }
+
+  /** One decision for both halves of a move, on the half that sets a value (none when nothing changed). */
+  private judgeMove(half: PendingHalf, second: LoggedEvent, before: ItemState | undefined): Evaluation {
+    const first = half.evaluation.event;
+    const carrier = moveCarrier(first, second);
+    const merged = mergedMove(first, second);
+    const judgement = merged === null ? null : this.judge(merged, carrier === first ? half.before : before);
+    return { event: carrier, week: weekOf(carrier.occurredAt), judgement, signal: null };
+  }
+
+  private judge(event: LoggedEvent, before: ItemState | undefined): BoundaryJudgement | null {
+    const decision = decisionOf(event, before, this.rules, this.samePerson);
+    if (!decision) return null;
+    return holdAgainstCharter(event, decision, before, {
+      charter: this.options.charter,
+      now: this.options.now,
+      activeIncidents: this.commanders,
+    });
   }
 
   private trackIncident(item: ItemState, source: string): void {

@@ -118,7 +118,6 @@ interface PreparedCharter {
   teams: ReadonlyMap<string, Team>;
   people: ReadonlyMap<string, Person>;
   index: CharterIndex;
-  bots: ReadonlySet<string>;
   displayNames: ReadonlyMap<string, string>;
   rights: Map<string, TeamDomainRights>;
   holders: Map<string, RightsHolder>;
@@ -134,17 +133,12 @@ const prepare = (charter: Charter): PreparedCharter => {
   const firstNameCount = new Map<string, number>();
   for (const p of charter.people)
     firstNameCount.set(firstName(p.name), (firstNameCount.get(firstName(p.name)) ?? 0) + 1);
-  const bots = new Set<string>();
-  for (const c of [charter.connectors?.github, charter.connectors?.jira, charter.connectors?.linear]) {
-    for (const b of c?.bots ?? []) bots.add(b.toLowerCase());
-  }
   const result: PreparedCharter = {
     charter,
     domains: new Map(mergeDomains(charter).map((d) => [d.id, d])),
     teams: new Map(charter.teams.map((t) => [t.id, t])),
     people: new Map(charter.people.map((p) => [p.id, p])),
     index: buildCharterIndex(charter),
-    bots,
     // First names read best ("Priya"); a first name two people share is written out in full.
     displayNames: new Map(
       charter.people.map((p) => [p.id, (firstNameCount.get(firstName(p.name)) ?? 0) > 1 ? p.name : firstName(p.name)]),
@@ -188,14 +182,12 @@ const holds = (holder: RightsHolder | null, personId: string): boolean =>
 // ---------------------------------------------------------------------------
 // Actors
 
-const BOT_SUFFIX = '[bot]';
-
+/** The charter's bots (`bots:`, connectors' `bots`, `[bot]` logins, `bot:` identities) and the caller's `extra`. */
 const isBot = (pc: PreparedCharter, identity: string | null, extra: readonly string[] | undefined): boolean => {
   if (identity === null) return false;
+  if (pc.index.isBot(identity)) return true;
   const key = identity.toLowerCase();
   const id = key.slice(key.indexOf(':') + 1);
-  if (key.startsWith('bot:') || id.endsWith(BOT_SUFFIX)) return true;
-  if (pc.bots.has(id) || pc.bots.has(key)) return true;
   return (extra ?? []).some((b) => {
     const lower = b.toLowerCase();
     return lower === key || lower === id;
@@ -482,7 +474,7 @@ export const charterActorOf = (charter: Charter, event: LoggedEvent): Person | n
 export const actingEventOf = (charter: Charter, event: LoggedEvent): LoggedEvent =>
   reportedActing(charter, prepare(charter).index, event)?.event ?? event;
 
-/** True for bot accounts: GitHub `[bot]` logins, `bot:` identities and the charter's connector `bots`. */
+/** True for bot accounts: GitHub `[bot]` logins, `bot:` identities, the charter's `bots:` and connector `bots`. */
 export const isBotIdentity = (charter: Charter, identity: string | null): boolean =>
   isBot(prepare(charter), identity, undefined);
 

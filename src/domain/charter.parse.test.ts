@@ -266,6 +266,28 @@ describe('parseCharter', () => {
         needle: 'anna',
         message: /goes to "anna", which is neither a group nor a person id/,
       },
+      {
+        code: 'LANES_CHARTER_DUPLICATE_IDENTITY',
+        text: () =>
+          edit(
+            '    name: Ana Ruiz\n    role: engineer\n',
+            '    name: Ana Ruiz\n    role: engineer\n    email: ana@acme.example\n    aliases:\n      github: [Bob-Stone]\n',
+            edit(
+              '    name: Bob Stone\n    role: engineer\n',
+              '    name: Bob Stone\n    role: engineer\n    github: bob-stone\n',
+            ),
+          ),
+        needle: 'bob-stone',
+        message:
+          /github identity "bob-stone" is claimed by "bob" and by "ana" \(at people\[3\]\.aliases\.github\[0\]\)/,
+      },
+      {
+        code: 'LANES_CHARTER_PATTERN',
+        text: () =>
+          edit('delegations:\n', "bots:\n  email: [ci@acme.example]\n  patterns: ['(?<=svc)-bot']\ndelegations:\n"),
+        needle: '(?<=svc)-bot',
+        message: /lookbehind/,
+      },
     ];
 
     it.each(cases)('$code', ({ code, text, needle, message, shift }) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { botsSectionSchema } from './charter.bots.js';
 import { connectorsSchema } from './connector.mapping.js';
 import { decisionRulesSectionSchema } from './decision.rules.js';
 import { ITEM_KINDS } from './event.js';
@@ -56,6 +57,24 @@ export const durationSchema = z
   .regex(/^\d+(m|h|d|w)$/, 'a duration such as 30m, 4h, 2d or 1w')
   .describe('A duration: a number followed by m (minutes), h (hours), d (days) or w (weeks).');
 
+const aliasList = <T extends z.ZodType>(item: T, what: string) => z.array(item).max(50).optional().describe(what);
+
+/**
+ * More identities of one person per source, beside the ones above: an old
+ * e-mail address, a renamed login, a second account. Events by any of them are
+ * the person's (self-assignment, their role in the charter); `lanes check`
+ * refuses an identity two people claim.
+ */
+export const personAliasesSchema = z
+  .strictObject({
+    email: aliasList(z.email(), 'Other e-mail addresses (old or secondary).'),
+    github: aliasList(z.string().min(1).max(100), 'Other GitHub logins.'),
+    jira: aliasList(z.string().min(1).max(200), 'Other Jira account ids or user names.'),
+    linear: aliasList(z.string().min(1).max(200), 'Other Linear user ids.'),
+    slack: aliasList(z.string().min(1).max(100), 'Other Slack member ids.'),
+  })
+  .describe("A person's other identities per source (old e-mails, aliases, second accounts).");
+
 export const personSchema = z
   .strictObject({
     id: id.describe('Stable id used everywhere else in this file.'),
@@ -66,6 +85,7 @@ export const personSchema = z
     jira: z.string().min(1).max(200).optional().describe('Jira account id (Cloud) or user name (Data Center).'),
     linear: z.string().min(1).max(200).optional().describe('Linear user id.'),
     slack: z.string().min(1).max(100).optional().describe('Slack member id, e.g. U012ABCDEF.'),
+    aliases: personAliasesSchema.optional(),
     timezone: z
       .string()
       .min(1)
@@ -136,6 +156,12 @@ export const teamSchema = z.strictObject({
     .optional()
     .describe('Per-team overrides of the decision catalog, keyed by domain id.'),
   nudges: nudgeSettingsSchema.optional(),
+  released_on_close: z
+    .boolean()
+    .optional()
+    .describe(
+      'For a team without deploy data: an item closed as completed counts as released (Live), and the status portal says that the charter makes it so. Leave it out when deployments reach Lanes.',
+    ),
 });
 
 export const delegationSchema = z.strictObject({
@@ -231,6 +257,7 @@ export const charterSchema = z
       .describe(
         'Native event sources (e.g. deploys, pagerduty) whose API-posted events the boundary monitor attributes to the actor they name; other API-posted decisions are held against the user who reported them (docs/boundaries.md).',
       ),
+    bots: botsSectionSchema.optional(),
     connectors: connectorsSchema
       .optional()
       .describe('Connector mappings: repositories, projects and teams to Lanes teams; labels, fields and states.'),

@@ -1,4 +1,5 @@
 import { DEFAULT_DOMAINS } from './charter.catalog.js';
+import { claimPlace, identityConflicts } from './charter.identity.js';
 import { connectorReferenceProblems, type ConnectorsMapping } from './connector.mapping.js';
 import { decisionRuleProblems, type DecisionRulesSection } from './decision.rules.js';
 import {
@@ -46,6 +47,8 @@ export const CHARTER_ISSUE_CODES = {
     'Write the pattern in RE2 syntax (https://github.com/google/re2/wiki/Syntax): no lookaround, backreferences or possessive quantifiers.',
   LANES_CHARTER_TOO_LARGE:
     'Keep lanes.yaml under 1 MiB, nested at most 64 levels, with aliases (*name) that expand to at most 1,000,000 values.',
+  LANES_CHARTER_DUPLICATE_IDENTITY:
+    'Give every e-mail, login and account id to one person only: remove it from one of them (or merge the two people).',
 } as const;
 
 export type CharterIssueCode = keyof typeof CHARTER_ISSUE_CODES;
@@ -623,6 +626,18 @@ export const checkCharterParts = (parts: CharterParts, now: Date): PathIssue[] =
         suggestion ? { suggestion } : {},
       );
     }
+  }
+
+  // An identity (e-mail, login, account id, alias) belongs to one person only.
+  for (const { claim, first } of identityConflicts(parts.people, parts.connectors)) {
+    const [kind, ...rest] = claim.key.split(':');
+    add(
+      'LANES_CHARTER_DUPLICATE_IDENTITY',
+      claim.path,
+      `${kind} identity "${rest.join(':')}" is claimed by "${claim.personId}" and by "${first.personId}" (at ${claimPlace(first)}).`,
+      undefined,
+      { at: claim.path[0] === 'connectors' ? 'key' : 'value' },
+    );
   }
 
   // Decision rules name domains that exist and default rules that exist.

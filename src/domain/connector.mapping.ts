@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ITEM_KINDS, type ItemKind } from './event.js';
+import { CLOSING_REASONS } from './stage.closing.js';
 
 /**
  * The `connectors:` section of `lanes.yaml`: which repository, project or
@@ -11,16 +12,27 @@ import { ITEM_KINDS, type ItemKind } from './event.js';
  * shown by `lanes sources`, never silently dropped.
  */
 
-/** Workflow states every tracker state is normalised to (see `stage.ts`). */
+/**
+ * Workflow states every tracker state is normalised to (see `stage.ts` for the
+ * stage each gives): open ones (`waiting` is waiting on someone outside the
+ * team), `done` (closed as completed), `released` (the tracker's own "released"
+ * or "deployed" state: Live), `verified`, and the closings without a fix.
+ */
 export const NORMALIZED_STATES = [
   'new',
   'acknowledged',
+  'waiting',
   'scheduled',
   'in_progress',
   'in_review',
   'done',
+  'released',
+  'verified',
   'wont_fix',
   'duplicate',
+  'invalid',
+  'cannot_reproduce',
+  'incomplete',
 ] as const;
 export type NormalizedState = (typeof NORMALIZED_STATES)[number];
 
@@ -48,6 +60,12 @@ export const scopeSchema = z
   .strictObject({
     team: teamId.describe('Lanes team id.'),
     component: z.string().min(1).max(120).optional().describe('Component (from the team’s components).'),
+    default_kind: z
+      .enum(ITEM_KINDS)
+      .optional()
+      .describe(
+        'Kind of the issues no label or issue type gives a kind (default: task, which the portal hides unless `portal.visible_kinds` lists it).',
+      ),
   })
   .describe('Where the items of this repository, project or team belong.');
 export type Scope = z.infer<typeof scopeSchema>;
@@ -57,14 +75,35 @@ export const valueRuleSchema = z
     kind: z.enum(ITEM_KINDS).optional(),
     severity: z.enum(SEVERITIES).optional(),
     priority: z.enum(PRIORITIES).optional(),
+    state: z
+      .enum(NORMALIZED_STATES)
+      .optional()
+      .describe(
+        'The workflow state an open item is in while it carries this label or milestone (e.g. needsdiagnosis → acknowledged, sitewait → waiting); it never reopens a closed item.',
+      ),
+    resolution: z
+      .enum(CLOSING_REASONS)
+      .optional()
+      .describe(
+        'How an item closed with this label or milestone ended (e.g. wontfix → wont_fix, worksforme → cannot_reproduce); a reason without a fix wins over the tracker’s default "completed".',
+      ),
     ignore: z.literal(true).optional().describe('Known but irrelevant: not counted as unmapped.'),
   })
-  .describe('What a label (or field value) means in Lanes.');
+  .describe('What a label, milestone (or field value) means in Lanes.');
 export type ValueRule = z.infer<typeof valueRuleSchema>;
 
 const common = {
   base_url: z.url().optional().describe('API base URL, e.g. https://github.example.com/api/v3 for GitHub Enterprise.'),
-  labels: z.record(z.string(), valueRuleSchema).optional().describe('Label → kind, severity or priority.'),
+  labels: z
+    .record(z.string(), valueRuleSchema)
+    .optional()
+    .describe('Label → kind, severity, priority, workflow state or resolution.'),
+  milestones: z
+    .record(z.string(), valueRuleSchema)
+    .optional()
+    .describe(
+      'Milestone (GitHub) → workflow state or resolution, for workflows kept in milestones (needstriage → new, sitewait → waiting, duplicate → resolution duplicate). Milestones not listed are release names and mean nothing more.',
+    ),
   states: z
     .record(z.string(), z.enum(NORMALIZED_STATES))
     .optional()
@@ -125,7 +164,7 @@ export type GithubMapping = z.output<typeof githubMappingSchema>;
 export type JiraMapping = z.output<typeof jiraMappingSchema>;
 export type LinearMapping = z.output<typeof linearMappingSchema>;
 export type ConnectorsMapping = z.output<typeof connectorsSchema>;
-type CommonMapping = Pick<GithubMapping, 'labels' | 'states' | 'priorities' | 'identities' | 'bots'>;
+type CommonMapping = Pick<GithubMapping, 'labels' | 'milestones' | 'states' | 'priorities' | 'identities' | 'bots'>;
 
 // ---------------------------------------------------------------- defaults
 
@@ -168,6 +207,26 @@ const DEFAULT_LABELS: Record<string, ValueRule> = {
   'priority: high': { priority: 'P2' },
   'priority: medium': { priority: 'P3' },
   'priority: low': { priority: 'P4' },
+  // How an item closed, from the labels trackers ship with (GitHub's defaults: duplicate, invalid, wontfix).
+  wontfix: { resolution: 'wont_fix' },
+  "won't fix": { resolution: 'wont_fix' },
+  'wont fix': { resolution: 'wont_fix' },
+  'wont-fix': { resolution: 'wont_fix' },
+  "won't do": { resolution: 'wont_fix' },
+  'not planned': { resolution: 'wont_fix' },
+  stale: { resolution: 'wont_fix' },
+  'status: wontfix': { resolution: 'wont_fix' },
+  duplicate: { resolution: 'duplicate' },
+  'status: duplicate': { resolution: 'duplicate' },
+  invalid: { resolution: 'invalid' },
+  'not a bug': { resolution: 'invalid' },
+  'status: invalid': { resolution: 'invalid' },
+  worksforme: { resolution: 'cannot_reproduce' },
+  'works for me': { resolution: 'cannot_reproduce' },
+  'cannot reproduce': { resolution: 'cannot_reproduce' },
+  "can't reproduce": { resolution: 'cannot_reproduce' },
+  'not reproducible': { resolution: 'cannot_reproduce' },
+  incomplete: { resolution: 'incomplete' },
 };
 
 const DEFAULT_STATES: Record<string, NormalizedState> = {
@@ -189,12 +248,32 @@ const DEFAULT_STATES: Record<string, NormalizedState> = {
   testing: 'in_review',
   done: 'done',
   resolved: 'done',
-  released: 'done',
+  fixed: 'done',
+  released: 'released',
+  deployed: 'released',
+  verified: 'verified',
   "won't do": 'wont_fix',
   "won't fix": 'wont_fix',
   canceled: 'wont_fix',
   cancelled: 'wont_fix',
+  rejected: 'wont_fix',
+  declined: 'wont_fix',
   duplicate: 'duplicate',
+  invalid: 'invalid',
+  'not a bug': 'invalid',
+  'cannot reproduce': 'cannot_reproduce',
+  incomplete: 'incomplete',
+  // Bugzilla statuses (its resolutions go in the resolution field)
+  unconfirmed: 'new',
+  confirmed: 'acknowledged',
+  assigned: 'acknowledged',
+  reopened: 'acknowledged',
+  // Waiting on someone outside the team (Jira Service Management and common workflow names)
+  'waiting for customer': 'waiting',
+  'waiting for reporter': 'waiting',
+  'waiting for support': 'waiting',
+  'waiting on customer': 'waiting',
+  'waiting for third party': 'waiting',
 };
 
 /** Jira status categories (`statusCategory.key`) and Linear state types, the fallback when a name is unknown. */
@@ -283,6 +362,10 @@ const lookup = <T>(user: Record<string, T> | undefined, defaults: Record<string,
 /** What a label means, or undefined when neither the charter nor the defaults know it. */
 export const ruleOfLabel = (mapping: CommonMapping | undefined, label: string): ValueRule | undefined =>
   lookup(mapping?.labels, DEFAULT_LABELS, label);
+
+/** What a milestone means, or undefined: only the charter's `milestones` give milestones a meaning. */
+export const ruleOfMilestone = (mapping: CommonMapping | undefined, milestone: string): ValueRule | undefined =>
+  lookup(mapping?.milestones, {}, milestone);
 
 /**
  * Normalises a workflow state by name, falling back to the tracker's state

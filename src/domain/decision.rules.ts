@@ -408,13 +408,21 @@ export const isActor = (event: Pick<LoggedEvent, 'actorPersonId' | 'actorIdentit
 };
 
 /**
+ * Tells whether an assignee value names the event's actor. The default,
+ * `isActor`, compares ids; the boundary monitor passes one that also looks
+ * both up in the charter, so a person acting under one identity and assigned
+ * under another (an old e-mail, an alias) is still the same person.
+ */
+export type SamePerson = (event: LoggedEvent, value: string) => boolean;
+
+/**
  * True when an assignee change is the actor taking an unassigned item, or
  * dropping their own. Taking an item from someone else reassigns it: a decision.
  */
-const isSelfAssignment = (event: LoggedEvent): boolean =>
+const isSelfAssignment = (event: LoggedEvent, same: SamePerson): boolean =>
   event.to !== null
-    ? isActor(event, event.to) && (event.from === null || isActor(event, event.from))
-    : event.from !== null && isActor(event, event.from);
+    ? same(event, event.to) && (event.from === null || same(event, event.from))
+    : event.from !== null && same(event, event.from);
 
 const labelsOf = (item: DecisionItem | null | undefined): Set<string> => {
   const out = new Set<string>();
@@ -431,11 +439,13 @@ const dataField = (event: LoggedEvent): string | null => {
  * The decision a change event represents, or null when it is none. `item` is
  * the item as it stands at the event (its projection up to the event, with
  * labels when known); the event's own item snapshot fills what it lacks.
+ * `same` decides self-assignment (see `SamePerson`).
  */
 export const decisionOf = (
   event: LoggedEvent,
   item: DecisionItem | null | undefined,
   rules: DecisionRuleSet = DEFAULT_DECISION_RULE_SET,
+  same: SamePerson = isActor,
 ): Decision | null => {
   const kind = item?.kind ?? event.item?.kind ?? null;
   const title = item?.title ?? event.item?.title ?? null;
@@ -462,7 +472,7 @@ export const decisionOf = (
       for (const l of labels) if (rule.itemLabels.has(l)) any = true;
       if (!any) continue;
     }
-    if (rule.othersOnly && event.kind === 'field_changed' && event.field === 'assignee' && isSelfAssignment(event))
+    if (rule.othersOnly && event.kind === 'field_changed' && event.field === 'assignee' && isSelfAssignment(event, same))
       continue;
     return { domain: rule.domain, rule: rule.id };
   }

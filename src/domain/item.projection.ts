@@ -1,5 +1,6 @@
 import { compareEvents, eventOrderKey, type ItemKind, type LoggedEvent } from './event.js';
-import { deriveStage, stateCategory, type Stage } from './stage.js';
+import { keptResolution } from './stage.closing.js';
+import { deriveStage, NO_STAGE_POLICY, stateCategory, type Stage, type StagePolicy } from './stage.js';
 import { isLiveDeployment, transitionOf, type StageTransition } from './stage.evidence.js';
 
 /**
@@ -82,20 +83,34 @@ const setState = (item: ItemState, next: string, at: string): void => {
   const wasDone = stateCategory(item.state) === 'done';
   const isDone = stateCategory(next) === 'done';
   if (wasDone && !isDone) {
+    // Reopened: the old closing, and the fix that did not hold, no longer say anything about where it stands.
     item.reopenCount += 1;
     item.closedAt = null;
     item.resolution = null;
     item.verifiedAt = null;
+    item.mergedAt = null;
+    item.deployedAt = null;
   }
   if (!wasDone && isDone) item.closedAt = at;
   item.state = next;
 };
 
+/** A workflow state a label or milestone gave (`data.via`): it moves an open item, and never reopens a closed one. */
+const isWorkflowHint = (event: LoggedEvent): boolean => {
+  const via = event.data?.['via'];
+  return via === 'label' || via === 'milestone';
+};
+
 /**
  * Folds one event into an item. The caller guarantees events arrive in
- * `compareEvents` order; `projectItem` sorts and deduplicates for you.
+ * `compareEvents` order; `projectItem` sorts and deduplicates for you. The
+ * stage follows from the folded facts and the charter's stage policy.
  */
-export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): ItemState => {
+export const applyEvent = (
+  current: ItemState | undefined,
+  event: LoggedEvent,
+  policy: StagePolicy = NO_STAGE_POLICY,
+): ItemState => {
   const key = event.itemKey!;
   const item: ItemState = current ? { ...current } : emptyItem(key, event.occurredAt);
   const at = event.occurredAt;
@@ -110,6 +125,9 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
       if (labels.length > 0) item.labels = [...item.labels, ...labels];
     }
     item.reporter = event.actorPersonId ?? event.actorIdentity ?? item.reporter;
+    // Jira and the file importer carry the resolution an item was created with (an issue first seen closed).
+    const resolution = event.data?.['resolution'];
+    if (typeof resolution === 'string' && resolution !== '') item.resolution = resolution;
     if (snapshot?.kind) item.kind = snapshot.kind;
     for (const f of SNAPSHOT_FIELDS) {
       const v = snapshot?.[f];
@@ -134,7 +152,7 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
       switch (event.field) {
         case 'state':
           // A state the source could not name (an unmapped workflow status) leaves the item where it was.
-          if (to !== null) setState(item, to, at);
+          if (to !== null && !(isWorkflowHint(event) && stateCategory(item.state) === 'done')) setState(item, to, at);
           break;
         case 'kind':
           item.kind = (to as ItemKind | null) ?? item.kind;
@@ -169,10 +187,14 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
     case 'reopened':
       setState(item, event.to ?? 'reopened', at);
       break;
-    case 'closed':
+    case 'closed': {
       setState(item, event.to ?? 'closed', at);
-      if (event.data?.['resolution'] !== undefined) item.resolution = String(event.data['resolution']);
+      const resolution = event.data?.['resolution'];
+      // A generic reason (GitHub's default `completed`) never erases a specific one a label gave just before.
+      if (resolution !== undefined && resolution !== null)
+        item.resolution = keptResolution(item.resolution, String(resolution));
       break;
+    }
     case 'pr_opened':
       item.prOpen = true;
       break;
@@ -201,12 +223,15 @@ export const applyEvent = (current: ItemState | undefined, event: LoggedEvent): 
   item.eventCount += 1;
   if (at > item.updatedAt) item.updatedAt = at;
   item.lastOrderKey = eventOrderKey(event);
-  item.stage = deriveStage(item);
+  item.stage = deriveStage(item, policy);
   return item;
 };
 
 /** Projects one item from all of its events, in any order, with any duplicates. */
-export const projectItem = (events: readonly LoggedEvent[]): ItemState | undefined => {
+export const projectItem = (
+  events: readonly LoggedEvent[],
+  policy: StagePolicy = NO_STAGE_POLICY,
+): ItemState | undefined => {
   const seen = new Set<string>();
   const unique: LoggedEvent[] = [];
   for (const e of events) {
@@ -218,13 +243,14 @@ export const projectItem = (events: readonly LoggedEvent[]): ItemState | undefin
   }
   unique.sort(compareEvents);
   let item: ItemState | undefined;
-  for (const e of unique) item = applyEvent(item, e);
+  for (const e of unique) item = applyEvent(item, e, policy);
   return item;
 };
 
 /** `projectItem`, with every stage change along the way (for the stage history). */
 export const projectItemWithStages = (
   events: readonly LoggedEvent[],
+  policy: StagePolicy = NO_STAGE_POLICY,
 ): { item: ItemState | undefined; transitions: StageTransition[] } => {
   const seen = new Set<string>();
   const unique: LoggedEvent[] = [];
@@ -239,7 +265,7 @@ export const projectItemWithStages = (
   let item: ItemState | undefined;
   const transitions: StageTransition[] = [];
   for (const e of unique) {
-    const next = applyEvent(item, e);
+    const next = applyEvent(item, e, policy);
     const t = transitionOf(item, next, e);
     if (t) transitions.push(t);
     item = next;

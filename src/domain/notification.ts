@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { STAGE_LABELS, type Stage } from './stage.js';
+import { CLOSED_STAGES, STAGE_LABELS, type Stage } from './stage.js';
 
 /**
  * Notifications of stage changes (PRODUCT.md C4): what a message says, how a
@@ -81,22 +81,36 @@ export const stageLabel = (stage: Stage | null): string => (stage === null ? 'ne
 export const stageHeadline = (key: string, from: Stage | null, to: Stage): string => {
   if (to === 'wont_fix') return `${key} won't be fixed`;
   if (to === 'duplicate') return `${key} was closed as a duplicate`;
-  if (to === 'reported') return from === null ? `${key} was reported` : `${key} was reopened`;
+  if (to === 'invalid') return `${key} was closed as not a bug`;
+  if (to === 'cannot_reproduce') return `${key} was closed: the team could not reproduce it`;
+  if (to === 'incomplete') return `${key} was closed for lack of information`;
+  if (to === 'resolved') return `${key} is resolved`;
+  if (to === 'reported' || (to === 'investigating' && from !== null && CLOSED_STAGES.has(from)))
+    return from === null ? `${key} was reported` : `${key} was reopened`;
   return `${key} is now ${STAGE_LABELS[to]}`;
 };
 
-/** What the stage means for the person reading, in one sentence. */
+/** What the stage means for the person reading, in one sentence (an incident's in incident words). */
 const STAGE_MEANING: Record<Stage, string> = {
   reported: 'It is waiting for the team to look at it.',
   acknowledged: 'The team has seen it and will decide what to do.',
+  waiting: 'The team is waiting on someone outside the team before it can go on.',
   scheduled: 'The team has planned the work.',
   being_fixed: 'Someone is working on a fix.',
   fix_in_review: 'A fix is written and being reviewed.',
-  fix_ready: 'The fix is merged but not yet released to customers.',
+  fix_ready: 'The fix is merged; no production deployment carrying it is recorded yet.',
+  fixed: 'The team closed it as fixed; its release is not recorded, so whether customers have it is not known.',
   live: 'The fix is released: customers have it.',
-  verified: 'The fix is released and confirmed to work.',
+  verified: 'The fix is done and confirmed to work.',
   wont_fix: 'The team decided not to fix it.',
   duplicate: 'It is the same as another item, which carries on.',
+  invalid: 'The team found it is not a bug.',
+  cannot_reproduce: 'The team could not reproduce it.',
+  incomplete: 'The report did not have enough information to act on.',
+  investigating: 'The team is investigating the incident.',
+  identified: 'The cause of the incident is identified; the team is working to mitigate it.',
+  monitoring: 'A mitigation is in place; the team is monitoring the service.',
+  resolved: 'The incident is over.',
 };
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', {

@@ -1,5 +1,5 @@
 import type { Charter } from './charter.schema.js';
-import type { Stage } from './stage.js';
+import { isOpenStage, judgeStage, stagePolicyOf, type Stage, type StageInput, type StageVerdict } from './stage.js';
 
 /**
  * The plain-language status of an item for stakeholders (PRODUCT.md C4):
@@ -28,92 +28,167 @@ export const durationWords = (duration: string): string => {
 const day = (iso: string): string =>
   new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
-export interface StatusInput {
-  stage: Stage;
-  kind: string;
+/** The facts of an item the stage is judged from, and what the sentence needs besides. */
+export interface StatusInput extends StageInput {
   severity: string | null;
   createdAt: string;
+  closedAt: string | null;
   /** When the item last changed stage. */
   stageSince: string;
-  deployedAt: string | null;
-  verifiedAt: string | null;
   /** The item this one duplicates, when known and visible. */
   duplicateOf: string | null;
 }
 
 export interface StatusWords {
+  /** The stage the sentences describe: judged here from the same facts, so the words and the badge agree. */
+  stage: Stage;
   status: string;
   next: string;
   nextUpdateDue: string | null;
   responseTarget: string | null;
 }
 
-const OPEN_STAGES: ReadonlySet<Stage> = new Set([
-  'reported',
-  'acknowledged',
-  'scheduled',
-  'being_fixed',
-  'fix_in_review',
-  'fix_ready',
-]);
+type Sentences = [status: string, next: string];
 
-/** Where it stands and what happens next, in a sentence each, and the next update due. */
-export const statusWords = (input: StatusInput, charter: Charter | undefined, now: Date): StatusWords => {
-  const noun = input.kind === 'incident' ? 'incident' : input.kind === 'feature' ? 'request' : 'bug';
-  let status: string;
-  let next: string;
-  switch (input.stage) {
-    case 'reported':
-      status = `Reported on ${day(input.createdAt)}; the team has not confirmed it yet.`;
-      next = `The team looks at the ${noun}, confirms it and decides how urgent it is.`;
-      break;
-    case 'acknowledged':
-      status = `The team has confirmed the ${noun} and will plan the work.`;
-      next = 'It gets scheduled into a sprint or a release.';
-      break;
-    case 'scheduled':
-      status = 'The work is planned; nobody has started on it yet.';
-      next = 'An engineer starts on it.';
-      break;
-    case 'being_fixed':
-      status = input.kind === 'feature' ? 'An engineer is building it.' : 'An engineer is working on a fix.';
-      next = 'The change goes to review.';
-      break;
-    case 'fix_in_review':
-      status = 'A change is written and being reviewed.';
-      next = 'Once it is approved and merged, it waits for the next release to production.';
-      break;
-    case 'fix_ready':
-      status = 'The change is merged but not live yet: it waits for a release to production.';
-      next = 'The next production deployment that carries it makes it live for customers.';
-      break;
-    case 'live':
-      status = input.deployedAt
-        ? `Live for customers since ${day(input.deployedAt)}.`
-        : `Marked done on ${day(input.stageSince)}; Lanes has no record of the production deployment.`;
-      next = 'Someone checks it in production and marks it verified.';
-      break;
-    case 'verified':
-      status = `Fixed, live and verified${input.verifiedAt ? ` on ${day(input.verifiedAt)}` : ''}.`;
-      next = 'Nothing more: this is done. If it happens again, report it again.';
-      break;
-    case 'wont_fix':
-      status = `Closed without a change: the team decided not to fix it.`;
-      next = 'Nothing more is planned. If it matters to a customer, tell the team why.';
-      break;
-    case 'duplicate':
-      status = input.duplicateOf
-        ? `Closed as a duplicate of ${input.duplicateOf}.`
-        : 'Closed as a duplicate of another item.';
-      next = input.duplicateOf ? `Follow ${input.duplicateOf} for progress.` : 'Follow the original item for progress.';
-      break;
+const nounOf = (kind: string): string =>
+  kind === 'incident' ? 'incident' : kind === 'feature' ? 'request' : kind === 'bug' ? 'bug' : 'item';
+
+/** An incident in the words of an incident response: never a bug fix's. */
+const incidentWords = (stage: Stage, input: StatusInput): Sentences | null => {
+  switch (stage) {
+    case 'investigating':
+      return ['The team is investigating the incident.', 'Once the cause is found, the team works to mitigate it.'];
+    case 'identified':
+      return [
+        'The cause of the incident is identified; the team is working to mitigate it.',
+        'Once it is mitigated, the team watches the service to make sure it holds.',
+      ];
+    case 'monitoring':
+      return [
+        'A mitigation is in place; the team is monitoring the service.',
+        'The incident is resolved once the service holds.',
+      ];
+    case 'resolved':
+      return [
+        `The incident was resolved on ${day(input.closedAt ?? input.stageSince)}.`,
+        'Nothing more: the team may publish a review of what happened.',
+      ];
+    default:
+      return null;
   }
+};
+
+const liveWords = (verdict: StageVerdict, input: StatusInput): string => {
+  if (verdict.liveBy === 'deployment' && input.deployedAt)
+    return `Live for customers since ${day(input.deployedAt)}: a production deployment carried the change.`;
+  if (verdict.liveBy === 'charter')
+    return `Closed as completed on ${day(input.closedAt ?? input.stageSince)}, which for this team means released: its charter says so, as its deployments are not recorded in Lanes.`;
+  return `Marked as released in the tracker on ${day(input.stageSince)}.`;
+};
+
+/** What a closed item's stage says, in a sentence each. */
+const closedWords = (verdict: StageVerdict, input: StatusInput, noun: string): Sentences | null => {
+  const closed = day(input.closedAt ?? input.stageSince);
+  const made = noun === 'request' ? 'build' : 'fix';
+  switch (verdict.stage) {
+    case 'fixed':
+      return [
+        `Closed as ${noun === 'bug' ? 'fixed' : 'done'} on ${closed}. The team does not record its releases in Lanes, so whether customers have it yet is not known.`,
+        'Ask the team which release carries it, or look for it in the release notes.',
+      ];
+    case 'live':
+      return [liveWords(verdict, input), 'Someone checks it in production and marks it verified.'];
+    case 'verified': {
+      const live = input.deployedAt ? ` It is live for customers since ${day(input.deployedAt)}.` : '';
+      return [
+        `Done and verified${input.verifiedAt ? ` on ${day(input.verifiedAt)}` : ''}.${live}`,
+        'Nothing more: this is done. If it happens again, report it again.',
+      ];
+    }
+    case 'wont_fix':
+      return [
+        `Closed without a change on ${closed}: the team decided not to ${made} it.`,
+        'Nothing more is planned. If it matters to a customer, tell the team why.',
+      ];
+    case 'duplicate':
+      return input.duplicateOf
+        ? [`Closed as a duplicate of ${input.duplicateOf}.`, `Follow ${input.duplicateOf} for progress.`]
+        : ['Closed as a duplicate of another item.', 'Follow the original item for progress.'];
+    case 'invalid':
+      return [
+        `Closed without a change on ${closed}: the team found it is not a bug (it works as intended, or the report describes no problem in the product).`,
+        'If it still matters to a customer, tell the team what they expected to happen.',
+      ];
+    case 'cannot_reproduce':
+      return [
+        `Closed without a change on ${closed}: the team could not reproduce it.`,
+        'If it happens again, report it with the steps, the time and who was affected.',
+      ];
+    case 'incomplete':
+      return [
+        `Closed without a change on ${closed}: the report did not have enough information to act on.`,
+        'If it still happens, report it again with the missing details (steps, time, account).',
+      ];
+    default:
+      return null;
+  }
+};
+
+const openWords = (stage: Stage, input: StatusInput, noun: string): Sentences => {
+  switch (stage) {
+    case 'reported':
+      return [
+        `Reported on ${day(input.createdAt)}; the team has not confirmed it yet.`,
+        `The team looks at the ${noun}, confirms it and decides how urgent it is.`,
+      ];
+    case 'acknowledged':
+      return [`The team has confirmed the ${noun} and will plan the work.`, 'It gets scheduled into a sprint or a release.'];
+    case 'waiting':
+      return [
+        'The team is waiting on someone outside the team (the reporter, a customer or another company) before it can go on.',
+        'Once they answer, the team picks it up again.',
+      ];
+    case 'scheduled':
+      return ['The work is planned; nobody has started on it yet.', 'An engineer starts on it.'];
+    case 'being_fixed':
+      return [
+        input.kind === 'feature' ? 'An engineer is building it.' : 'An engineer is working on a fix.',
+        'The change goes to review.',
+      ];
+    case 'fix_in_review':
+      return [
+        'A change is written and being reviewed.',
+        'Once it is approved and merged, it waits for the next release to production.',
+      ];
+    default:
+      // fix_ready: merged, with no production deployment that carries it (open or closed).
+      return [
+        'The change is merged, and Lanes has not seen a production deployment that carries it yet.',
+        'The next production deployment that carries it makes it live for customers.',
+      ];
+  }
+};
+
+/**
+ * Where it stands and what happens next, in a sentence each, and the next
+ * update due. The stage is judged here from the same facts (and the charter's
+ * stage policy) as the stored stage, so the sentence cannot contradict it:
+ * Live is explained by its evidence, a closing without a fix is never called
+ * live, and an incident is never described as a bug fix.
+ */
+export const statusWords = (input: StatusInput, charter: Charter | undefined, now: Date): StatusWords => {
+  const verdict = judgeStage(input, stagePolicyOf(charter));
+  const noun = nounOf(input.kind);
+  const [status, next] =
+    incidentWords(verdict.stage, input) ??
+    closedWords(verdict, input, noun) ??
+    openWords(verdict.stage, input, noun);
 
   let nextUpdateDue: string | null = null;
   let responseTarget: string | null = null;
   const target = input.severity ? charter?.response_targets?.[input.severity.toLowerCase()] : undefined;
-  if (target && OPEN_STAGES.has(input.stage)) {
-    const acknowledging = input.stage === 'reported';
+  if (target && isOpenStage(verdict.stage)) {
+    const acknowledging = verdict.stage === 'reported';
     const duration = acknowledging ? target.acknowledge : target.update_every;
     const ms = durationMs(duration);
     if (ms !== null) {
@@ -127,5 +202,5 @@ export const statusWords = (input: StatusInput, charter: Charter | undefined, no
         : `an update every ${durationWords(duration)} for ${input.severity} severity`;
     }
   }
-  return { status, next, nextUpdateDue, responseTarget };
+  return { stage: verdict.stage, status, next, nextUpdateDue, responseTarget };
 };

@@ -104,7 +104,13 @@ export const stageEvidenceOf = (event: LoggedEvent): StageEvidence => {
     case 'created':
       return { ...base, summary: `Reported in ${from}` };
     case 'field_changed':
-      if (event.field === 'state') return { ...base, summary: `Moved to "${event.to ?? ''}" in ${from}` };
+      if (event.field === 'state') {
+        const via = event.data?.['via'];
+        const name = event.data?.[via === 'milestone' ? 'milestone' : 'label'];
+        if ((via === 'label' || via === 'milestone') && typeof name === 'string')
+          return { ...base, summary: `${via === 'label' ? 'Labelled' : 'Put in the milestone'} "${name}" in ${from}` };
+        return { ...base, summary: `Moved to "${event.to ?? ''}" in ${from}` };
+      }
       if (event.field === 'assignee')
         return { ...base, summary: event.to === null ? 'Unassigned' : 'Picked up by an engineer' };
       if (event.field === 'resolution') return { ...base, summary: `Resolution set to "${event.to ?? ''}"` };
@@ -124,7 +130,8 @@ export const stageEvidenceOf = (event: LoggedEvent): StageEvidence => {
       return { ...base, summary: 'Verified as fixed' };
     case 'closed': {
       const resolution = event.data?.['resolution'];
-      return { ...base, summary: `Closed in ${from}${typeof resolution === 'string' ? ` as "${resolution}"` : ''}` };
+      const words = typeof resolution === 'string' ? resolution.replace(/_/g, ' ') : null;
+      return { ...base, summary: `Closed in ${from}${words ? ` as "${words}"` : ''}` };
     }
     case 'reopened':
       return { ...base, summary: `Reopened in ${from}` };

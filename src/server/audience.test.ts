@@ -7,12 +7,12 @@ import { z } from 'zod';
 import { slackSignature } from '../connectors/slack/slack.command.js';
 import { buildCharterIndex } from '../domain/charter.identity.js';
 import { buildDemoCharter } from '../domain/demo/demo.charter.js';
-import type { EventInput } from '../domain/event.js';
 import type { LoadedCharter } from '../services/context.js';
 import { appendEvents } from '../services/events.service.js';
 import { createWebhookIntake, type WebhookIntake } from '../services/webhooks.service.js';
 import type { Database } from '../store/database.js';
 import { testEngines } from '../store/engines.test-helper.js';
+import { AUDIENCE_MARK, audienceEvents, VISIBLE_TITLE } from './audience.test-helper.js';
 import type { RouteSpec } from './route.js';
 import { buildTestServer, type TestServer } from './server.test-helper.js';
 
@@ -25,96 +25,13 @@ import { buildTestServer, type TestServer } from './server.test-helper.js';
  * with every parameter filled in; no answer may contain either marker.
  */
 
-const MARK = /qz7/i;
+const MARK = AUDIENCE_MARK;
 const SECRET_KEY = 'PAY-9001';
 const VISIBLE_KEY = 'PAY-9002';
 const NOW = new Date('2026-06-01T00:00:00Z');
 const GITHUB_SECRET = 'audience-github-secret';
 const SLACK_SECRET = 'audience-slack-secret';
 const WEB_ROOT = join(import.meta.dirname, '..', '..', 'web', 'dist');
-
-const at = (minutes: number): string => new Date(NOW.getTime() - minutes * 60_000).toISOString();
-
-/** The planted items: everything a stakeholder must never read carries the marker. */
-const plantedEvents = (): EventInput[] => {
-  const secret = { key: SECRET_KEY, kind: 'bug' as const, component: 'checkout', severity: 'critical' };
-  const visible = { key: VISIBLE_KEY, kind: 'bug' as const, component: 'checkout', severity: 'high' };
-  const engineer = { kind: 'github' as const, id: 'mei-chen' };
-  return [
-    {
-      source: 'native',
-      sourceEventId: 'aud-1',
-      occurredAt: at(600),
-      actor: { kind: 'email' as const, id: 'reporter@customer.example' },
-      item: { ...secret, title: 'Quokka token Qz7-title leak', customer: 'Qz7 Customer Corp', state: 'open' },
-      change: { kind: 'created' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-2',
-      occurredAt: at(590),
-      actor: engineer,
-      item: { key: SECRET_KEY },
-      change: { kind: 'label_added', target: 'security' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-3',
-      occurredAt: at(580),
-      actor: engineer,
-      item: { key: SECRET_KEY },
-      change: { kind: 'label_added', target: 'qz7-label' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-4',
-      occurredAt: at(570),
-      actor: engineer,
-      item: { key: SECRET_KEY },
-      change: { kind: 'commented', text: 'Repro: send Qz7 comment payload to /refunds' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-5',
-      occurredAt: at(560),
-      actor: { kind: 'github' as const, id: 'priya-raman' },
-      item: { key: SECRET_KEY },
-      change: { kind: 'field_changed', field: 'priority', from: null, to: 'P1' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-6',
-      occurredAt: at(550),
-      actor: engineer,
-      item: { key: SECRET_KEY },
-      change: { kind: 'field_changed', field: 'state', from: 'open', to: 'in progress' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-7',
-      occurredAt: at(500),
-      actor: { kind: 'email' as const, id: 'sales@acme.example' },
-      item: { ...visible, title: 'Quokka export is slow', customer: 'Globex', state: 'open' },
-      change: { kind: 'created' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-8',
-      occurredAt: at(490),
-      actor: engineer,
-      item: { key: VISIBLE_KEY },
-      change: { kind: 'commented', text: 'Internal: the Qz7 vendor broke it again' },
-    },
-    {
-      source: 'native',
-      sourceEventId: 'aud-9',
-      occurredAt: at(480),
-      actor: engineer,
-      item: { key: VISIBLE_KEY },
-      change: { kind: 'label_added', target: 'qz7-internal-label' },
-    },
-  ];
-};
 
 /** Values for every path parameter, query field and body a route may take; a missing one fails the test. */
 interface Samples {
@@ -207,7 +124,7 @@ describe.each(testEngines())('what a stakeholder and the public may see, on $eng
         };
       },
     });
-    await appendEvents(t.ctx, plantedEvents());
+    await appendEvents(t.ctx, audienceEvents(SECRET_KEY, VISIBLE_KEY, NOW));
     await t.server.app.ready();
 
     const login = await t.server.app.inject({
@@ -296,6 +213,7 @@ describe.each(testEngines())('what a stakeholder and the public may see, on $eng
     }
     expect(routes.length).toBeGreaterThan(40);
     expect(calls).toBeGreaterThan(150);
+    console.log(`audience walk: ${routes.length} routes of the route table, ${calls} calls`);
   });
 
   it('leaves no registered route outside the route table, static files of the web app aside', async () => {
@@ -347,7 +265,7 @@ describe.each(testEngines())('what a stakeholder and the public may see, on $eng
     expect(list.json().items.map((i: { key: string }) => i.key)).toEqual([VISIBLE_KEY]);
     const item = await call('stakeholder', { method: 'GET', url: `/api/v1/items/${VISIBLE_KEY}` });
     expect(item.json()).toMatchObject({
-      item: { key: VISIBLE_KEY, title: 'Quokka export is slow', labels: [] },
+      item: { key: VISIBLE_KEY, title: VISIBLE_TITLE, labels: [] },
       events: [],
     });
     expect((await call('stakeholder', { method: 'GET', url: `/api/v1/items/${SECRET_KEY}` })).statusCode).toBe(404);

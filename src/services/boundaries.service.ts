@@ -12,6 +12,7 @@ import type {
   WeekReport,
 } from '../api/boundaries.contract.js';
 import { BoundaryEvaluator, logFilterOf, type Evaluation } from '../domain/boundary.evaluate.js';
+import { mayCompleteStoredMove } from '../domain/boundary.moves.js';
 import { weekOf } from '../domain/week.js';
 import type { Charter } from '../domain/charter.schema.js';
 import { mergeDomains, teamRaci } from '../domain/charter.validate.js';
@@ -37,7 +38,7 @@ import {
   signalRowOf,
   WeeklyDeltas,
 } from '../store/boundary.repository.js';
-import { withTransaction, type Tx } from '../store/event.repository.js';
+import { getEventsOfItems, withTransaction, type Tx } from '../store/event.repository.js';
 import { getMeta } from '../store/item.repository.js';
 import type { BoundaryDecisionTable, MiddlemanSignalTable } from '../store/schema.js';
 import type { ServiceContext } from './context.js';
@@ -72,6 +73,10 @@ class Collector {
   crossingCount = 0;
   signalCount = 0;
 
+  addAll(evaluations: readonly Evaluation[]): void {
+    for (const e of evaluations) this.add(e);
+  }
+
   add(e: Evaluation): void {
     if (e.judgement) {
       const row = decisionRowOf(e.judgement, e.week);
@@ -105,10 +110,26 @@ export interface AppendedEvents {
 }
 
 /**
+ * Items whose boundary judgements must be walked again from their first
+ * event, beside those the projection replayed: a new change that may complete
+ * a move whose first half is already stored (see `mayCompleteStoredMove`).
+ */
+const itemsToRewalk = (appended: AppendedEvents): string[] => {
+  const keys = new Set<string>();
+  for (const e of appended.stored) {
+    if (e.itemKey === null || appended.replayed.has(e.itemKey) || keys.has(e.itemKey)) continue;
+    const before = appended.before.get(e.itemKey);
+    if (before && mayCompleteStoredMove(before.updatedAt, e)) keys.add(e.itemKey);
+  }
+  return [...keys];
+};
+
+/**
  * The incremental path, inside the append's transaction: judges the new
  * events against the item as it stood before each of them. Items walked again
- * from the start (out-of-order delivery) have their old judgements replaced,
- * so the result equals a full recompute.
+ * from the start (out-of-order delivery, or the second half of a move whose
+ * first half was stored earlier) have their old judgements replaced, so the
+ * result equals a full recompute.
  */
 export const evaluateAppended = async (ctx: ServiceContext, tx: Tx, appended: AppendedEvents): Promise<void> => {
   const loaded = ctx.charter();
@@ -122,15 +143,20 @@ export const evaluateAppended = async (ctx: ServiceContext, tx: Tx, appended: Ap
   await lockBoundariesShared(tx);
   for (const incident of await listOpenIncidents(tx)) evaluator.seedIncident(incident);
 
+  const rewalk = itemsToRewalk(appended);
+  const histories: (readonly LoggedEvent[])[] = [...appended.replayed.values()];
+  if (rewalk.length > 0) histories.push(await getEventsOfItems(tx, rewalk));
+  const walked = new Set([...appended.replayed.keys(), ...rewalk]);
   const events: LoggedEvent[] = [];
-  for (const e of appended.stored) if (e.itemKey === null || !appended.replayed.has(e.itemKey)) events.push(e);
-  for (const [key, item] of appended.before) if (!appended.replayed.has(key)) evaluator.seedItem(item);
-  if (appended.replayed.size > 0) {
-    await removeItemsBoundaryRows(tx, [...appended.replayed.keys()], collector.deltas);
-    for (const history of appended.replayed.values()) events.push(...history);
+  for (const e of appended.stored) if (e.itemKey === null || !walked.has(e.itemKey)) events.push(e);
+  for (const [key, item] of appended.before) if (!walked.has(key)) evaluator.seedItem(item);
+  if (walked.size > 0) {
+    await removeItemsBoundaryRows(tx, [...walked], collector.deltas);
+    for (const history of histories) events.push(...history);
   }
   events.sort(compareEvents);
-  for (const e of events) collector.add(evaluator.evaluate(e));
+  for (const e of events) collector.addAll(evaluator.evaluate(e));
+  collector.addAll(evaluator.flush());
   await collector.flushRows(tx);
   await applyWeeklyDeltas(tx, collector.deltas);
 };
@@ -154,10 +180,11 @@ export const recomputeBoundaries = async (ctx: ServiceContext): Promise<Recomput
     const collector = new Collector();
     let events = 0;
     for await (const page of readLogInOrder(tx, logFilterOf(rules))) {
-      for (const e of page) collector.add(evaluator.evaluate(e));
+      for (const e of page) collector.addAll(evaluator.evaluate(e));
       events += page.length;
       if (collector.decisions.length + collector.signals.length >= 5000) await collector.flushRows(tx);
     }
+    collector.addAll(evaluator.flush());
     await collector.flushRows(tx);
     await applyWeeklyDeltas(tx, collector.deltas);
     await setMetaInTx(tx, FINGERPRINT_KEY, boundaryFingerprint(charter));

@@ -4,6 +4,7 @@ import type { NotificationSenders } from '../connectors/notify/notify.types.js';
 import { escapeHtml, type NotificationMessage } from '../domain/notification.js';
 import type { DB, EscalationNotificationTable } from '../store/schema.js';
 import type { ServiceContext } from './context.js';
+import { createRoundFailures } from './round.failures.js';
 
 /**
  * Delivers the outbox of escalation e-mails (issue 7): the rows
@@ -246,13 +247,20 @@ export const createEscalationMailer = (
   let inFlight: Promise<unknown> | undefined;
   let closed = false;
   const runOnce = () => sendEscalationNotifications(ctx, senders, options);
+  // Retries start from a few seconds, not the 30 s interval, so a short outage costs little.
+  const failures = createRoundFailures(ctx, 'the escalation e-mail round', {
+    intervalMs: Math.min(intervalMs, 2000),
+    maxDelayMs: Math.max(intervalMs, 60_000),
+  });
   const loop = () => {
     if (closed) return;
+    let wait = intervalMs;
     inFlight = runOnce()
-      .catch((error: unknown) => ctx.logger.error({ err: error }, 'the escalation e-mail round failed'))
+      .then(() => void failures.succeeded())
+      .catch((error: unknown) => void (wait = failures.failed(error)))
       .finally(() => {
         inFlight = undefined;
-        if (!closed) timer = setTimeout(loop, intervalMs);
+        if (!closed) timer = setTimeout(loop, wait);
       });
   };
   return {

@@ -1,4 +1,5 @@
 import { EMPTY_CHARTER_INDEX, type CharterIndex } from '../domain/charter.identity.js';
+import { isNoOpChange } from '../domain/event.converge.js';
 import { AppError } from '../domain/errors.js';
 import {
   assertValidBatch,
@@ -12,6 +13,7 @@ import {
 import type { Principal } from '../domain/access.js';
 import { scopesAllowSource } from '../domain/token.scopes.js';
 import { applyEvent, canApplyIncrementally, projectItemWithStages, type ItemState } from '../domain/item.projection.js';
+import { stagePolicyOf, stageRulesFingerprint } from '../domain/stage.js';
 import { transitionOf, type StageTransition } from '../domain/stage.evidence.js';
 import {
   bumpSourceStates,
@@ -26,9 +28,11 @@ import {
 } from '../store/event.repository.js';
 import { bumpUnmapped } from '../store/connector.repository.js';
 import { evaluateAppended } from './boundaries.service.js';
+import { withoutTwins } from './events.converge.js';
 import { maintainPortal } from './portal.service.js';
 import { maintainQualityFacts } from './quality.facts.service.js';
 import { clearPortalIndex } from '../store/portal.repository.js';
+import { setMetaInTx } from '../store/boundary.repository.js';
 import type { ServiceContext } from './context.js';
 import { isReservedSource } from './sources.reserved.js';
 
@@ -50,8 +54,10 @@ export const MAX_BATCH = 10_000;
 export interface AppendResult {
   received: number;
   stored: number;
-  /** Events already in the log (same source and source event id): counted, not stored again. */
+  /** Events already in the log (the same source and source event id, or the same fact reported again): not stored again. */
   duplicates: number;
+  /** Changes whose `from` equals their `to`: nothing changed, nothing stored (see `isNoOpChange`). */
+  unchanged: number;
   /** Items whose projection changed. */
   itemsUpdated: number;
   /** Items re-projected from their whole history because an event arrived out of order. */
@@ -184,7 +190,9 @@ export const appendEvents = async (
 ): Promise<AppendResult> => {
   const receivedAt = ctx.clock().toISOString();
   const index = ctx.charter()?.index ?? EMPTY_CHARTER_INDEX;
-  const logged = inputs.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
+  // A change to the value the field already had is no change, whichever source sends it.
+  const changes = inputs.some(isNoOpChange) ? inputs.filter((input) => !isNoOpChange(input)) : inputs;
+  const logged = changes.map((input) => toLoggedEvent(input, index, ctx.newId(), receivedAt));
   // One reporter object for the whole batch (its JSON is made once when the rows are written).
   if (options.reportedBy) for (const e of logged) e.reportedBy = options.reportedBy;
 
@@ -208,7 +216,8 @@ export const appendEvents = async (
       result: {
         received: inputs.length,
         stored: first.stored.length,
-        duplicates: inputs.length - first.stored.length,
+        duplicates: changes.length - first.stored.length,
+        unchanged: inputs.length - changes.length,
         itemsUpdated: first.itemsUpdated,
         itemsReplayed: first.itemsReplayed,
       },
@@ -302,17 +311,22 @@ const appendInTransaction = async (
   logged: readonly LoggedEvent[],
   receivedAt: string,
 ): Promise<AppendedInTransaction> => {
-  const stored = await insertEventsIgnoringDuplicates(tx, logged);
+  const inserted = await insertEventsIgnoringDuplicates(tx, logged);
+  const insertedKeys = [...groupByItem(inserted).keys()];
+  await lockItems(tx, insertedKeys);
+  const found = await getItemsByKey(tx, insertedKeys);
+  // The same fact reported again under another id (another path, another second) is a duplicate too.
+  const stored = await withoutTwins(tx, inserted, found);
   await maintainQualityFacts(tx, stored);
 
   const freshByItem = groupByItem(stored);
-  const keys = [...freshByItem.keys()];
-  await lockItems(tx, keys);
-  const current = await getItemsByKey(tx, keys);
+  const current =
+    stored.length === inserted.length ? found : new Map([...found].filter(([key]) => freshByItem.has(key)));
 
   const replayKeys: string[] = [];
   const next: ItemState[] = [];
   const transitions: StageTransition[] = [];
+  const policy = stagePolicyOf(ctx.charter()?.charter);
   for (const [key, fresh] of freshByItem) {
     const item = current.get(key);
     if (!canApplyIncrementally(item, fresh)) {
@@ -322,7 +336,7 @@ const appendInTransaction = async (
     fresh.sort(compareEvents);
     let folded = item;
     for (const e of fresh) {
-      const after = applyEvent(folded, e);
+      const after = applyEvent(folded, e, policy);
       const moved = transitionOf(folded, after, e);
       if (moved) transitions.push(moved);
       folded = after;
@@ -333,7 +347,7 @@ const appendInTransaction = async (
   if (replayKeys.length > 0) {
     replayed = groupByItem(await getEventsOfItems(tx, replayKeys));
     for (const events of replayed.values()) {
-      const projected = projectItemWithStages(events);
+      const projected = projectItemWithStages(events, policy);
       next.push(projected.item!);
       transitions.push(...projected.transitions);
     }
@@ -386,6 +400,9 @@ const sourceBumps = (all: readonly LoggedEvent[], stored: readonly LoggedEvent[]
   return [...bumps.values()];
 };
 
+/** The meta key under which the stage rules of the stored stages are kept. */
+export const STAGE_FINGERPRINT_KEY = 'stage.fingerprint';
+
 export interface RebuildResult {
   items: number;
   events: number;
@@ -403,6 +420,7 @@ export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): P
     let after = '';
     let items = 0;
     let events = 0;
+    const policy = stagePolicyOf(ctx.charter()?.charter);
     for (;;) {
       const rows = await tx.trx
         .selectFrom('event')
@@ -421,7 +439,7 @@ export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): P
       const projected: ItemState[] = [];
       const transitions: StageTransition[] = [];
       for (const list of groupByItem(history).values()) {
-        const walked = projectItemWithStages(list);
+        const walked = projectItemWithStages(list, policy);
         projected.push(walked.item!);
         transitions.push(...walked.transitions);
       }
@@ -437,5 +455,7 @@ export const rebuildProjection = async (ctx: ServiceContext, pageSize = 2000): P
       });
       items += projected.length;
     }
+    // Which stage rules and policy the stored stages follow (`ensurePortalIndex` derives them again when these change).
+    await setMetaInTx(tx, STAGE_FINGERPRINT_KEY, stageRulesFingerprint(policy));
     return { items, events };
   });

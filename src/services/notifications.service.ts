@@ -56,6 +56,7 @@ import { STAGES, STAGE_LABELS, type Stage } from '../domain/stage.js';
 import { withTransaction } from '../store/event.repository.js';
 import * as repo from '../store/notification.repository.js';
 import type { ServiceContext } from './context.js';
+import { createRoundFailures } from './round.failures.js';
 import {
   confirmationOf,
   sendConsentRequests,
@@ -890,6 +891,7 @@ export const createNotifier = (
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<unknown> | undefined;
   let closed = false;
+  const failures = createRoundFailures(ctx, 'the notification round', { intervalMs });
   const runOnce = async () => ({
     fanOut: await fanOut(ctx, options),
     dispatch: await dispatch(ctx, senders, options),
@@ -898,11 +900,13 @@ export const createNotifier = (
   });
   const loop = () => {
     if (closed) return;
+    let wait = intervalMs;
     inFlight = runOnce()
-      .catch((error: unknown) => ctx.logger.error({ err: error }, 'the notification round failed'))
+      .then(() => void (wait = failures.succeeded()))
+      .catch((error: unknown) => void (wait = failures.failed(error)))
       .finally(() => {
         inFlight = undefined;
-        if (!closed) timer = setTimeout(loop, intervalMs);
+        if (!closed) timer = setTimeout(loop, wait);
       });
   };
   return {

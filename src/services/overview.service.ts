@@ -1,5 +1,6 @@
 import type { Audience } from '../domain/audience.js';
 import type { LoggedEvent } from '../domain/event.js';
+import { CLOSED_STAGES, type Stage } from '../domain/stage.js';
 import { countVisiblePortalItems } from '../store/portal.repository.js';
 import { rowToEvent } from '../store/event.mapper.js';
 import { listSourceStates, type SourceState } from '../store/event.repository.js';
@@ -15,7 +16,6 @@ export interface Overview {
   freshness: SourceState[];
 }
 
-const CLOSED_STAGES = new Set(['live', 'verified', 'wont_fix', 'duplicate']);
 
 /**
  * The workspace at a glance: teams, items by kind and stage, recent activity,
@@ -50,7 +50,7 @@ export const getOverview = async (ctx: ServiceContext, audience: Audience = 'int
     byKindStage.set(k, entry);
     const team = byTeam.get(c.team ?? '') ?? { open: 0, total: 0 };
     team.total += c.count;
-    if (!CLOSED_STAGES.has(c.stage)) team.open += c.count;
+    if (!CLOSED_STAGES.has(c.stage as Stage)) team.open += c.count;
     byTeam.set(c.team ?? '', team);
   }
   return {

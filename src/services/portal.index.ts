@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isVisibleToStakeholders, portalSettingsOf } from '../domain/portal.js';
+import { stagePolicyOf, stageRulesFingerprint } from '../domain/stage.js';
 import type { ItemKind } from '../domain/event.js';
 import { withTransaction } from '../store/event.repository.js';
 import { getMeta } from '../store/item.repository.js';
 import { setMetaInTx } from '../store/boundary.repository.js';
 import type { ServiceContext } from './context.js';
-import { rebuildProjection } from './events.service.js';
+import { rebuildProjection, STAGE_FINGERPRINT_KEY } from './events.service.js';
 
 const FINGERPRINT_KEY = 'portal.fingerprint';
 const PAGE = 5000;
@@ -26,19 +27,51 @@ const count = async (ctx: ServiceContext, table: 'item' | 'portal_item'): Promis
     ).n,
   );
 
+/** Ids of stage changes not fanned out yet. */
+const pendingChanges = async (ctx: ServiceContext): Promise<string[]> =>
+  (
+    await ctx.database.db.selectFrom('item_stage_change').select('id').where('fanned_out_at', 'is', null).execute()
+  ).map((r) => r.id);
+
+/**
+ * Rebuilds the projection and the portal from the log. Stage changes found
+ * only because old history was derived again (new stage rules, another
+ * `released_on_close`) are not news: they are marked notified, so followers
+ * are not sent years of history; changes that were waiting stay waiting.
+ */
+const rebuildQuietly = async (ctx: ServiceContext, fingerprint: string): Promise<void> => {
+  const waiting = await pendingChanges(ctx);
+  await rebuildProjection(ctx);
+  await withTransaction(ctx.database, async (tx) => {
+    await setMetaInTx(tx, FINGERPRINT_KEY, fingerprint);
+    const at = ctx.clock().toISOString();
+    await tx.trx.updateTable('item_stage_change').set({ fanned_out_at: at }).where('fanned_out_at', 'is', null).execute();
+    for (let i = 0; i < waiting.length; i += 500) {
+      const ids = waiting.slice(i, i + 500);
+      await tx.trx.updateTable('item_stage_change').set({ fanned_out_at: null }).where('id', 'in', ids).execute();
+    }
+  });
+};
+
 /**
  * Brings the portal index in line with the charter in force, at start and
  * after a reload: a database from before the portal (items but no portal
- * rows) is rebuilt from the log; a change of the charter's `portal` section
- * re-decides which items stakeholders may see. Returns what it did.
+ * rows), or whose stages were derived under other stage rules or another
+ * `released_on_close`, is rebuilt from the log; a change of the charter's
+ * `portal` section re-decides which items stakeholders may see. Returns what
+ * it did.
  */
 export const ensurePortalIndex = async (ctx: ServiceContext): Promise<'rebuilt' | 'refreshed' | null> => {
   const fingerprint = fingerprintOf(ctx);
-  if ((await count(ctx, 'item')) !== (await count(ctx, 'portal_item'))) {
-    await rebuildProjection(ctx);
-    await withTransaction(ctx.database, (tx) => setMetaInTx(tx, FINGERPRINT_KEY, fingerprint));
+  const stages = stageRulesFingerprint(stagePolicyOf(ctx.charter()?.charter));
+  const items = await count(ctx, 'item');
+  const storedStages = await getMeta(ctx.database, STAGE_FINGERPRINT_KEY);
+  if (items !== (await count(ctx, 'portal_item')) || (items > 0 && storedStages !== stages)) {
+    await rebuildQuietly(ctx, fingerprint);
     return 'rebuilt';
   }
+  if (storedStages !== stages)
+    await withTransaction(ctx.database, (tx) => setMetaInTx(tx, STAGE_FINGERPRINT_KEY, stages));
   if ((await getMeta(ctx.database, FINGERPRINT_KEY)) === fingerprint) return null;
   const settings = portalSettingsOf(ctx.charter()?.charter);
   await withTransaction(ctx.database, async (tx) => {

@@ -34,6 +34,7 @@ import { weekOf } from '../domain/week.js';
 import { applyWeeklyDeltas, insertBoundaryRows, WeeklyDeltas } from '../store/boundary.repository.js';
 import { withTransaction, type Tx } from '../store/event.repository.js';
 import { getItem } from '../store/item.repository.js';
+import { classifyDatabaseError } from '../store/database.errors.js';
 import {
   deploymentsOfCommits,
   fixesOfCommits,
@@ -392,19 +393,11 @@ export const portalItem = async (
     linkedRows.map((r) => r.key),
   );
   const incidentRow = linkedRows.find((r) => r.kind === 'incident' && r.key !== key) ?? null;
-  const duplicate = links.find((l) => /^duplicates?$/i.test(l.relation));
+  const duplicate = links.find((l) => /^duplicates?(_of)?$/i.test(l.relation));
   const duplicateOf = duplicate && linkedRows.some((r) => r.key === duplicate.otherKey) ? duplicate.otherKey : null;
-  const words = statusWords(
-    {
-      stage: item.stage,
-      kind: item.kind,
-      severity: item.severity,
-      createdAt: item.createdAt,
-      stageSince: history.at(-1)?.at ?? item.updatedAt,
-      deployedAt: item.deployedAt,
-      verifiedAt: item.verifiedAt,
-      duplicateOf,
-    },
+  // The words judge the stage again from the item's facts, so the badge and the sentence always agree.
+  const { stage, ...words } = statusWords(
+    { ...item, stageSince: history.at(-1)?.at ?? item.updatedAt, duplicateOf },
     charter,
     ctx.clock(),
   );
@@ -412,6 +405,9 @@ export const portalItem = async (
   const settings = portalSettingsOf(charter);
   return {
     ...summaryOf(row, charter, item.severity),
+    stage,
+    stageLabel: STAGE_LABELS[stage],
+    duplicateOf: stage === 'duplicate' ? duplicateOf : null,
     ...words,
     incident: incidentRow
       ? {
@@ -529,14 +525,28 @@ export const recordPortalLookup = (ctx: ServiceContext, itemKey: string, viewer:
   if (state.seen.size > 100_000) state.seen.clear();
   state.seen.add(dedupe);
   state.lookups.push({ itemKey, viewer, at });
-  if (!state.timer) {
-    state.timer = setTimeout(() => {
-      flushPortalLookups(ctx).catch((error: unknown) =>
-        ctx.logger.error({ err: error }, 'counting portal lookups failed'),
-      );
-    }, 1000);
-    state.timer.unref();
-  }
+  if (!state.timer) armLookupFlush(ctx, state, 1000);
+};
+
+/** Lookups kept for a retry while the database is away; beyond it the oldest are dropped (they are only counts). */
+const MAX_KEPT_LOOKUPS = 10_000;
+
+const armLookupFlush = (
+  ctx: ServiceContext,
+  state: { lookups: PendingLookup[]; timer?: NodeJS.Timeout },
+  ms: number,
+) => {
+  state.timer = setTimeout(() => {
+    state.timer = undefined;
+    flushPortalLookups(ctx).catch((error: unknown) => {
+      // The database away or out of room is logged once per burst by its health; the lookups wait for a retry.
+      if (!ctx.database.health.recognise(error, ctx.logger)) {
+        ctx.logger.error({ err: error }, 'counting portal lookups failed');
+      }
+      if (state.lookups.length > 0 && !state.timer) armLookupFlush(ctx, state, 5000);
+    });
+  }, ms);
+  state.timer.unref();
 };
 
 export const flushPortalLookups = async (ctx: ServiceContext): Promise<number> => {
@@ -545,6 +555,16 @@ export const flushPortalLookups = async (ctx: ServiceContext): Promise<number> =
   if (state.timer) clearTimeout(state.timer);
   state.timer = undefined;
   const lookups = state.lookups.splice(0);
+  try {
+    return await writeLookups(ctx, lookups);
+  } catch (error) {
+    // The database away: the lookups wait for the next flush instead of being lost.
+    if (classifyDatabaseError(error)) state.lookups.unshift(...lookups.slice(-MAX_KEPT_LOOKUPS));
+    throw error;
+  }
+};
+
+const writeLookups = async (ctx: ServiceContext, lookups: readonly PendingLookup[]): Promise<number> => {
   const charter = ctx.charter()?.charter;
   const rows = await getPortalRows(ctx.database, [...new Set(lookups.map((l) => l.itemKey))]);
   const teamOf = new Map(rows.map((r) => [r.key, r.team]));

@@ -18,6 +18,7 @@ import {
   REVIEW_SIGNALS,
 } from './quality.signals.js';
 import { computeSloSignals, evaluateSloAlerts, SLO_SIGNALS } from './slo.service.js';
+import { createRoundFailures } from './round.failures.js';
 
 /**
  * Quality guardrails (PRODUCT.md C6): every signal family computed into the
@@ -167,23 +168,30 @@ export const createQualityWorker = (ctx: ServiceContext, options: { intervalMs?:
   const unsubscribe = onAppended(ctx, (notice) => pending.push(notice));
   const pass = async (): Promise<void> => {
     if (!ctx.charter()) return;
-    if (!started) {
-      started = true;
-      pending = [];
-      await recomputeQuality(ctx);
-      return;
-    }
-    if (pending.length === 0) return;
-    const scope = workerScopeOf(pending);
+    const taken = pending;
     pending = [];
-    await recomputeQuality(ctx, scope);
+    try {
+      if (!started) {
+        await recomputeQuality(ctx);
+        started = true;
+        return;
+      }
+      if (taken.length > 0) await recomputeQuality(ctx, workerScopeOf(taken));
+    } catch (error) {
+      // A failed pass (the database away) loses nothing: the next one recomputes what this one was to.
+      if (started) pending = [...taken, ...pending];
+      throw error;
+    }
   };
+  const failures = createRoundFailures(ctx, 'recomputing quality signals', { intervalMs });
   const tick = (): void => {
+    let wait = intervalMs;
     running = pass()
-      .catch((error: unknown) => ctx.logger.error({ err: error }, 'recomputing quality signals failed'))
+      .then(() => void (wait = failures.succeeded()))
+      .catch((error: unknown) => void (wait = failures.failed(error)))
       .finally(() => {
         running = undefined;
-        if (timer !== undefined) timer = setTimeout(tick, intervalMs);
+        if (timer !== undefined) timer = setTimeout(tick, wait);
       });
   };
   return {

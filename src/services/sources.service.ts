@@ -22,6 +22,8 @@ const blank = (source: string, active: boolean): SourceView => ({
   },
   syncs: [],
   unmapped: [],
+  unmappedValues: 0,
+  unmappedTimes: 0,
   errors: [],
 });
 
@@ -81,6 +83,8 @@ export const listSources = async (
   }
   for (const u of unmapped) {
     const v = view(u.source);
+    v.unmappedValues += 1;
+    v.unmappedTimes += u.count;
     if (v.unmapped.length < unmappedLimit) {
       v.unmapped.push({ category: u.category, value: u.value, count: u.count, lastSeenAt: u.lastSeenAt });
     }

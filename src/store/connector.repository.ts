@@ -1,7 +1,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type SqliteDatabase from 'better-sqlite3';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from './database.js';
+import type { DB } from './schema.js';
 
 /** Queries for webhook deliveries, sync checkpoints, ETags and unmapped values. */
 
@@ -51,12 +52,52 @@ const decodeBody = (body: string, encoding: string): Buffer => {
 export const storableText = (text: string): string => (text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text);
 
 /**
+ * Runs `work` on SQLite's one connection with `synchronous=FULL` when the
+ * commit must survive a power loss, and puts the connection's setting back
+ * after. Holding Kysely's connection for the whole of it means no other
+ * transaction runs (or commits) in between; better-sqlite3 applies the pragma
+ * at once, and in WAL mode FULL syncs the log at this commit, which also makes
+ * every earlier commit durable.
+ */
+const withSqliteDurability = async <T>(
+  database: Database,
+  durability: DeliveryDurability,
+  work: (db: Kysely<DB>) => Promise<T>,
+): Promise<T> =>
+  database.db.connection().execute(async (db) => {
+    const sqlite = database.sqlite!;
+    if (durability !== 'full') return work(db);
+    const was = sqlite.pragma('synchronous', { simple: true }) as number;
+    if (was >= FULL) return work(db);
+    sqlite.pragma('synchronous = FULL');
+    try {
+      return await work(db);
+    } finally {
+      sqlite.pragma(`synchronous = ${was}`);
+    }
+  });
+
+/** SQLite's number for `synchronous=FULL` (EXTRA is 3). */
+const FULL = 2;
+
+/**
+ * How a delivery commit reaches the disk. `full`: the commit survives a power
+ * loss or an operating-system crash (SQLite `synchronous=FULL` for that
+ * commit, PostgreSQL `synchronous_commit=on` for that transaction). `process`:
+ * it survives the process dying, not the machine (the connection's own
+ * setting, `synchronous=NORMAL` on SQLite); only for measuring what `full` costs.
+ */
+export type DeliveryDurability = 'full' | 'process';
+
+/**
  * Stores deliveries that were not seen before, in one transaction, and returns
- * the ids that are new. A delivery id seen twice is stored once.
+ * the ids that are new. A delivery id seen twice is stored once. The commit is
+ * `full`y durable unless told otherwise: it is what a webhook's 202 promises.
  */
 export const insertDeliveries = async (
   database: Database,
   deliveries: readonly NewDelivery[],
+  durability: DeliveryDurability = 'full',
 ): Promise<Set<string>> => {
   const fresh = new Set<string>();
   if (deliveries.length === 0) return fresh;
@@ -73,25 +114,29 @@ export const insertDeliveries = async (
       insertStatements.set(sqlite, insert);
     }
     const statement = insert;
-    await database.db.transaction().execute(async () => {
-      for (const d of deliveries) {
-        const id = deliveryRowId(d.provider, d.deliveryId);
-        const { body, body_encoding } = encodeBody(d.body);
-        const result = statement.run(
-          id,
-          d.provider,
-          d.deliveryId,
-          storableText(d.eventType),
-          d.receivedAt,
-          body,
-          body_encoding,
-        );
-        if (result.changes === 1) fresh.add(id);
-      }
-    });
+    await withSqliteDurability(database, durability, async (db) =>
+      db.transaction().execute(async () => {
+        for (const d of deliveries) {
+          const id = deliveryRowId(d.provider, d.deliveryId);
+          const { body, body_encoding } = encodeBody(d.body);
+          const result = statement.run(
+            id,
+            d.provider,
+            d.deliveryId,
+            storableText(d.eventType),
+            d.receivedAt,
+            body,
+            body_encoding,
+          );
+          if (result.changes === 1) fresh.add(id);
+        }
+      }),
+    );
     return fresh;
   }
   await database.db.transaction().execute(async (trx) => {
+    // The server's default, made sure of for this transaction whatever the server or role says.
+    if (durability === 'full') await sql`SET LOCAL synchronous_commit TO on`.execute(trx);
     for (let i = 0; i < deliveries.length; i += CHUNK) {
       const rows = deliveries.slice(i, i + CHUNK).map((d) => ({
         id: deliveryRowId(d.provider, d.deliveryId),
@@ -114,25 +159,114 @@ export const insertDeliveries = async (
   return fresh;
 };
 
+const STORED = [
+  'id',
+  'provider',
+  'delivery_id',
+  'event_type',
+  'received_at',
+  'body',
+  'body_encoding',
+  'status',
+] as const;
+
+const toStored = (r: {
+  id: string;
+  provider: string;
+  delivery_id: string;
+  event_type: string;
+  received_at: string;
+  body: string;
+  body_encoding: string;
+  status: string;
+}): StoredDelivery => ({
+  id: r.id,
+  provider: r.provider,
+  deliveryId: r.delivery_id,
+  eventType: r.event_type,
+  receivedAt: r.received_at,
+  body: decodeBody(r.body, r.body_encoding),
+  status: r.status as DeliveryStatus,
+});
+
 /** The oldest deliveries still waiting to be mapped. */
 export const listPendingDeliveries = async (database: Database, limit: number): Promise<StoredDelivery[]> => {
   const rows = await database.db
     .selectFrom('webhook_delivery')
-    .select(['id', 'provider', 'delivery_id', 'event_type', 'received_at', 'body', 'body_encoding', 'status'])
+    .select([...STORED])
     .where('status', '=', 'pending')
     .orderBy('received_at')
     .orderBy('id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    provider: r.provider,
-    deliveryId: r.delivery_id,
-    eventType: r.event_type,
-    receivedAt: r.received_at,
-    body: decodeBody(r.body, r.body_encoding),
-    status: r.status as DeliveryStatus,
-  }));
+  return rows.map(toStored);
+};
+
+/** How many deliveries wait to be mapped, claimed or not. */
+export const countPendingDeliveries = async (database: Database): Promise<number> => {
+  const row = await database.db
+    .selectFrom('webhook_delivery')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+};
+
+/** A lease on pending deliveries: until `until`, no other intake maps them. */
+export interface DeliveryClaim {
+  now: string;
+  until: string;
+  /** Who holds it (an intake's own id). */
+  by: string;
+}
+
+/**
+ * Claims up to `limit` of the oldest pending deliveries nobody else holds —
+ * unclaimed, their lease run out, or held by `claim.by` itself (a batch of its
+ * own that failed) — and returns them oldest first. On PostgreSQL the claim
+ * skips rows another instance is claiming at that moment (`FOR UPDATE SKIP
+ * LOCKED`), so instances take different deliveries without waiting on each
+ * other; SQLite has one writer, so the statement is atomic as it is.
+ */
+export const claimPendingDeliveries = async (
+  database: Database,
+  limit: number,
+  claim: DeliveryClaim,
+): Promise<StoredDelivery[]> => {
+  const rows = await database.db
+    .updateTable('webhook_delivery')
+    .set({ claimed_until: claim.until, claimed_by: claim.by })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('webhook_delivery')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where((w) =>
+          w.or([w('claimed_until', 'is', null), w('claimed_until', '<=', claim.now), w('claimed_by', '=', claim.by)]),
+        )
+        .orderBy('received_at')
+        .orderBy('id')
+        .limit(limit)
+        .$if(database.engine === 'postgres', (qb) => qb.forUpdate().skipLocked()),
+    )
+    .returning([...STORED])
+    .execute();
+  return rows
+    .sort((a, b) => (a.received_at === b.received_at ? (a.id < b.id ? -1 : 1) : a.received_at < b.received_at ? -1 : 1))
+    .map(toStored);
+};
+
+/** Gives back what `by` claimed and did not map (a failed batch), so that any instance may take it at once. */
+export const releaseDeliveryClaims = async (database: Database, ids: readonly string[], by: string): Promise<void> => {
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    await database.db
+      .updateTable('webhook_delivery')
+      .set({ claimed_until: null, claimed_by: null })
+      .where('id', 'in', ids.slice(i, i + CHUNK))
+      .where('claimed_by', '=', by)
+      .where('status', '=', 'pending')
+      .execute();
+  }
 };
 
 export interface DeliveryOutcome {
@@ -168,6 +302,8 @@ export const markDeliveries = async (
             event_count: o.eventCount,
             error: o.error === null ? null : storableText(o.error),
             processed_at: processedAt,
+            claimed_until: null,
+            claimed_by: null,
             ...(o.eventType ? { event_type: storableText(o.eventType) } : {}),
           })
           .where('id', 'in', ids.slice(i, i + CHUNK))

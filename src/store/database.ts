@@ -27,6 +27,7 @@ import * as m0017 from './migrations/0017-escalation-delivery.js';
 import * as m0018 from './migrations/0018-token-scopes-reported-by.js';
 import * as m0019 from './migrations/0019-subscription-consent.js';
 import * as m0020 from './migrations/0020-oidc.js';
+import * as m0021 from './migrations/0021-webhook-delivery-claim.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -69,6 +70,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0018-token-scopes-reported-by': m0018,
   '0019-subscription-consent': m0019,
   '0020-oidc': m0020,
+  '0021-webhook-delivery-claim': m0021,
 };
 
 /** The migrations this version of Lanes knows, in the order they run (a backup must not have others). */

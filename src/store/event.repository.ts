@@ -119,6 +119,47 @@ export const getEventsOfItems = async (tx: Pick<Tx, 'trx'>, keys: readonly strin
   return out;
 };
 
+/** A span of one item's history: its events dated from `from` to `to` (ISO instants, inclusive). */
+export interface ItemSpan {
+  key: string;
+  from: string;
+  to: string;
+}
+
+/** The events of each span, in no particular order (served by the (item_key, occurred_at) index). */
+export const getEventsInSpans = async (tx: Tx, spans: readonly ItemSpan[]): Promise<LoggedEvent[]> => {
+  const out: LoggedEvent[] = [];
+  if (tx.engine === 'sqlite') {
+    const statement = prepared(
+      tx.sqlite!,
+      'SELECT * FROM event WHERE item_key = ? AND occurred_at >= ? AND occurred_at <= ?',
+    );
+    for (const s of spans)
+      for (const row of statement.all(s.key, s.from, s.to) as EventTable[]) out.push(rowToEvent(row));
+    return out;
+  }
+  for (const part of chunks(spans, 200)) {
+    const rows = await tx.trx
+      .selectFrom('event')
+      .selectAll()
+      .where((eb) =>
+        eb.or(
+          part.map((s) =>
+            eb.and([eb('item_key', '=', s.key), eb('occurred_at', '>=', s.from), eb('occurred_at', '<=', s.to)]),
+          ),
+        ),
+      )
+      .execute();
+    for (const row of rows) out.push(rowToEvent(row));
+  }
+  return out;
+};
+
+/** Takes back events this transaction appended (a second report of a fact already in the log). */
+export const deleteEventsById = async (tx: Tx, ids: readonly string[]): Promise<void> => {
+  for (const part of chunks(ids)) await tx.trx.deleteFrom('event').where('id', 'in', part).execute();
+};
+
 export const upsertItems = async (tx: Tx, items: readonly ItemState[]): Promise<void> => {
   if (items.length === 0) return;
   if (tx.engine === 'sqlite') {
@@ -213,6 +254,25 @@ export const countEvents = async (database: Database): Promise<number> => {
     .select((eb) => eb.fn.countAll().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
+};
+
+/** Which of these source event ids of a source the log already holds (an import's dry run, unmapped counts). */
+export const existingSourceEventIds = async (
+  database: Database,
+  source: string,
+  ids: readonly string[],
+): Promise<Set<string>> => {
+  const found = new Set<string>();
+  for (const part of chunks([...new Set(ids)])) {
+    const rows = await database.db
+      .selectFrom('event')
+      .select('source_event_id')
+      .where('source', '=', source)
+      .where('source_event_id', 'in', part)
+      .execute();
+    for (const r of rows) found.add(r.source_event_id);
+  }
+  return found;
 };
 
 export type { EventTable };

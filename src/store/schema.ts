@@ -123,6 +123,10 @@ export interface WebhookDeliveryTable {
   event_count: Generated<number>;
   error: string | null;
   processed_at: string | null;
+  /** While pending: until when `claimed_by` maps it (migration 0021); others take it after that. */
+  claimed_until: string | null;
+  /** The intake that claimed it. */
+  claimed_by: string | null;
 }
 
 export interface SyncCheckpointTable {

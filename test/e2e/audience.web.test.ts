@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE_MARK, audienceEvents, VISIBLE_TITLE } from '../../src/server/audience.test-helper.js';
 import { DESKTOP, screenshot, signIn, startE2e, type E2e, type Session } from './e2e.helper.js';
 
 /**
@@ -14,7 +15,7 @@ import { DESKTOP, screenshot, signIn, startE2e, type E2e, type Session } from '.
  * marker.
  */
 
-const MARK = /qz7/i;
+const MARK = AUDIENCE_MARK;
 const SECRET_KEY = 'AUD-1';
 const VISIBLE_KEY = 'AUD-2';
 const WIDE = { width: 1366, height: 900 } as const;
@@ -55,73 +56,7 @@ describe('what a stakeholder and the public see in Chromium', () => {
     e2e = await startE2e();
     const { page } = await open();
     await signIn(page, e2e.server.admin);
-    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
-    const engineer = { kind: 'email', id: 'engineer@acme.example' };
-    const events = [
-      {
-        source: 'native',
-        sourceEventId: 'aud-web-1',
-        occurredAt: at(300),
-        actor: engineer,
-        item: {
-          key: SECRET_KEY,
-          kind: 'bug',
-          title: 'Quokka session Qz7 takeover',
-          component: 'checkout',
-          severity: 'critical',
-          customer: 'Qz7 Bank',
-          state: 'open',
-        },
-        change: { kind: 'created' },
-      },
-      {
-        source: 'native',
-        sourceEventId: 'aud-web-2',
-        occurredAt: at(290),
-        actor: engineer,
-        item: { key: SECRET_KEY },
-        change: { kind: 'label_added', target: 'security' },
-      },
-      {
-        source: 'native',
-        sourceEventId: 'aud-web-3',
-        occurredAt: at(280),
-        actor: engineer,
-        item: { key: SECRET_KEY },
-        change: { kind: 'label_added', target: 'qz7-label' },
-      },
-      {
-        source: 'native',
-        sourceEventId: 'aud-web-4',
-        occurredAt: at(270),
-        actor: engineer,
-        item: { key: SECRET_KEY },
-        change: { kind: 'commented', text: 'Exploit: Qz7 cookie replay' },
-      },
-      {
-        source: 'native',
-        sourceEventId: 'aud-web-5',
-        occurredAt: at(260),
-        actor: engineer,
-        item: {
-          key: VISIBLE_KEY,
-          kind: 'bug',
-          title: 'Quokka export is slow',
-          component: 'checkout',
-          severity: 'high',
-          state: 'open',
-        },
-        change: { kind: 'created' },
-      },
-      {
-        source: 'native',
-        sourceEventId: 'aud-web-6',
-        occurredAt: at(250),
-        actor: engineer,
-        item: { key: VISIBLE_KEY },
-        change: { kind: 'commented', text: 'Internal: Qz7 vendor broke it' },
-      },
-    ];
+    const events = audienceEvents(SECRET_KEY, VISIBLE_KEY, new Date());
     const stored = await page.request.post('/api/v1/events', {
       headers: { 'x-csrf-token': await csrfOf(page) },
       data: { events },
@@ -170,6 +105,7 @@ describe('what a stakeholder and the public see in Chromium', () => {
 
   it('shows a stakeholder no marker on any page the app routes to, at laptop and phone width', async () => {
     const paths = appPaths();
+    let visited = 0;
     expect(paths).toEqual(expect.arrayContaining(['/', '/items', '/items/:key', '/portal', '/s/:token']));
     for (const viewport of [WIDE, PHONE]) {
       const session = await open(viewport);
@@ -177,6 +113,7 @@ describe('what a stakeholder and the public see in Chromium', () => {
       for (const path of paths) {
         for (const url of fill(path, samples)) {
           const { texts, final } = await visit(session, url);
+          visited += 1;
           for (const text of texts) expect(text, `stakeholder at ${url} (${viewport.width} px)`).not.toMatch(MARK);
           const shown = path.includes(':token') ? path : url;
           const name = `audience-stakeholder${shown.replace(/[^A-Za-z0-9]+/g, '-')}-${viewport.width}`;
@@ -185,6 +122,7 @@ describe('what a stakeholder and the public see in Chromium', () => {
       }
       expect(session.pageErrors).toEqual([]);
     }
+    console.log(`audience web walk: ${paths.length} routed pages, ${visited} visits at 1366 and 390 px`);
   }, 240_000);
 
   it('takes a stakeholder from the internal pages to the status portal', async () => {
@@ -193,7 +131,7 @@ describe('what a stakeholder and the public see in Chromium', () => {
     expect((await visit(session, '/')).final).toBe('/portal');
     expect((await visit(session, '/items')).final).toBe('/portal');
     expect((await visit(session, `/items/${VISIBLE_KEY}`)).final).toBe(`/portal/items/${VISIBLE_KEY}`);
-    await session.page.getByRole('heading', { name: 'Quokka export is slow' }).waitFor();
+    await session.page.getByRole('heading', { name: VISIBLE_TITLE }).waitFor();
     await expect(session.page.getByRole('link', { name: 'Items', exact: true }).count()).resolves.toBe(0);
   });
 

@@ -374,6 +374,8 @@ describe('web app in Chromium', () => {
         },
       ],
       unmapped: [],
+      unmappedValues: 0,
+      unmappedTimes: 0,
       errors: [{ at, message: `sync acme/payments issues: ${error}` }],
     };
     // Sources that stopped part-way are not in the e2e database; the page is shown one as the API would send it.

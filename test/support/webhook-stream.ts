@@ -77,7 +77,9 @@ export const postDelivery = async (port: number, deliveryId: string, body: strin
         });
       },
     );
-    req.on('error', () => resolve({ deliveryId, status: 0, retryAfter: undefined, code: undefined, ms: 0, at: performance.now() }));
+    req.on('error', () =>
+      resolve({ deliveryId, status: 0, retryAfter: undefined, code: undefined, ms: 0, at: performance.now() }),
+    );
     req.end(body);
   });
 };

@@ -3,11 +3,18 @@ import { z } from 'zod';
 import { NORMALIZED_STATES, PRIORITIES, SEVERITIES } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
 import { textPosition, yamlDocumentsProblem, yamlTextProblem, yamlToJs } from '../../domain/yaml.guard.js';
-import { IDENTITY_KINDS, ITEM_KINDS } from '../../domain/event.js';
+import { IDENTITY_KINDS, ITEM_FIELDS, ITEM_KINDS } from '../../domain/event.js';
 
 /**
  * The map file of `lanes import FILE.csv|FILE.jsonl --map MAP.yaml`: how the
- * rows of an export from a tracker Lanes does not speak become events.
+ * rows of an export from a tracker Lanes does not speak become events. A file
+ * has one of two shapes:
+ *
+ * - `snapshot` (the default): each row is the state of one item at a time.
+ * - `history`: each row is one change to one field (item, time, actor, field,
+ *   from, to), the shape of Bugzilla's `bug_activity`, Jira's changelog and
+ *   most exports; `history` names those columns and which source field is
+ *   which Lanes field.
  *
  * ```yaml
  * source: zendesk                       # event source name (lower-case)
@@ -16,6 +23,7 @@ import { IDENTITY_KINDS, ITEM_KINDS } from '../../domain/event.js';
  * timezone: Europe/Berlin               # optional
  * actor: { column: author_email, kind: email }
  * team: { value: payments }             # or { column: group, values: { Billing: payments } }
+ * empty: ["--", "---"]                  # values that mean "no value" in every field
  * fields:
  *   title: subject
  *   state: { column: status, values: { open: acknowledged, solved: done } }
@@ -23,8 +31,10 @@ import { IDENTITY_KINDS, ITEM_KINDS } from '../../domain/event.js';
  * ```
  *
  * A column is a CSV header, or a key or dotted path (`fields.status.name`) of
- * a JSONL object. A field is a column name, `{ column, values }` (a value map),
- * or `{ value }` (the same for every row).
+ * a JSONL object. A field is a column name, `{ column, values, default }` (a
+ * value map; a value mapped to `~` or `""` means no value), or `{ value }`
+ * (the same for every row). In a history map a field may also be
+ * `{ values }` alone: the value map of its history rows.
  */
 
 const column = z.string().min(1).max(200);
@@ -40,31 +50,79 @@ const isTimeZone = (zone: string): boolean => {
 
 const asColumn = (value: unknown): unknown => (typeof value === 'string' ? { column: value } : value);
 
-/** A field read from a column (optionally through a value map) or given once for every row. */
+/** A value map's entry: a Lanes value, or `~`/`""` for "no value". */
+const mapped = <T extends string>(value: z.ZodType<T>) => z.preprocess((v) => (v === '' ? null : v), value.nullable());
+
+/**
+ * A field read from a column (optionally through a value map, with a default
+ * for rows that leave it empty) or given once for every row.
+ */
 const fieldSpec = <T extends string>(value: z.ZodType<T>) =>
   z.preprocess(
     asColumn,
     z
       .strictObject({
         column: column.optional(),
-        values: z.record(z.string(), value).optional(),
+        values: z.record(z.string(), mapped(value)).optional(),
         value: value.optional(),
+        default: value.optional().describe('The value when a row leaves the field empty.'),
       })
-      .refine((s) => (s.column === undefined) !== (s.value === undefined), {
+      .refine((s) => s.column === undefined || s.value === undefined, {
         message: 'give either "column" (read from each row) or "value" (the same for every row)',
       })
-      .refine((s) => s.values === undefined || s.column !== undefined, {
-        message: '"values" translates a column, so it needs "column"',
+      .refine((s) => s.value === undefined || (s.values === undefined && s.default === undefined), {
+        message: '"value" is the same for every row: it takes no "values" or "default"',
       }),
   );
 
 const freeText = (max: number) => z.string().min(1).max(max);
 
-export const importMapSchema = z.strictObject({
+const teamValue = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a team id from `teams`');
+
+const mappedFields = {
+  title: fieldSpec(freeText(500)).optional(),
+  kind: fieldSpec(z.enum(ITEM_KINDS)).optional(),
+  state: fieldSpec(z.enum(NORMALIZED_STATES)).optional(),
+  severity: fieldSpec(z.enum(SEVERITIES)).optional(),
+  priority: fieldSpec(z.enum(PRIORITIES)).optional(),
+  assignee: fieldSpec(freeText(320)).optional(),
+  customer: fieldSpec(freeText(200)).optional(),
+  resolution: fieldSpec(freeText(200)).optional(),
+  milestone: fieldSpec(freeText(200)).optional(),
+  sprint: fieldSpec(freeText(200)).optional(),
+  estimate: fieldSpec(freeText(32)).optional(),
+};
+
+/** What a source field of a history row may become: an item field, or the item's labels. */
+export const HISTORY_TARGETS = [...ITEM_FIELDS, 'labels'] as const;
+export type HistoryTarget = (typeof HISTORY_TARGETS)[number];
+
+const historySpec = z.strictObject({
+  field: column.describe('Column naming the field a row changes (Bugzilla `fieldname`).'),
+  from: column.optional().describe('Column with the value before (Bugzilla `removed`).'),
+  to: column.describe('Column with the value after (Bugzilla `added`).'),
+  fields: z
+    .record(z.string().min(1).max(200), z.enum(HISTORY_TARGETS))
+    .describe('Source field name → Lanes field (`bug_status: state`, `keywords: labels`).'),
+  ignore: z
+    .array(z.string().min(1).max(200))
+    .max(1000)
+    .optional()
+    .describe('Source fields to skip without counting them as unmapped (`cc`).'),
+});
+
+const itemSpec = z.strictObject({
+  key: column.optional().describe("Key column of the item file (default: the map's key column)."),
+  created_at: column.optional().describe('Column with the time the item was created.'),
+  reporter: column.optional().describe('Column with who reported it (same identity kind as `actor`).'),
+});
+
+const rawImportMapSchema = z.strictObject({
   source: z
     .string()
     .max(64)
     .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits and . _ - only'),
+  shape: z.enum(['snapshot', 'history']).default('snapshot'),
   key: z.preprocess(asColumn, z.strictObject({ column, prefix: z.string().max(40).optional() })),
   occurred_at: z.preprocess(asColumn, z.strictObject({ column })),
   timezone: z.string().refine(isTimeZone, 'an IANA time zone such as Europe/Berlin').optional(),
@@ -78,29 +136,56 @@ export const importMapSchema = z.strictObject({
       }),
     )
     .optional(),
-  team: fieldSpec(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a team id from `teams`')).optional(),
+  bots: z
+    .array(z.string().min(1).max(320))
+    .max(1000)
+    .optional()
+    .describe('Actors of this file that are bots (stored as `bot:<id>`; never held against the charter).'),
+  empty: z
+    .array(z.string().max(320))
+    .max(1000)
+    .optional()
+    .describe('Values that mean "no value" in every field (`--`, `---`, `nobody@example.org`).'),
+  team: fieldSpec(teamValue).optional(),
   component: fieldSpec(freeText(120)).optional(),
   url: z.preprocess(asColumn, z.strictObject({ column })).optional(),
-  fields: z
-    .strictObject({
-      title: fieldSpec(freeText(500)).optional(),
-      kind: fieldSpec(z.enum(ITEM_KINDS)).optional(),
-      state: fieldSpec(z.enum(NORMALIZED_STATES)).optional(),
-      severity: fieldSpec(z.enum(SEVERITIES)).optional(),
-      priority: fieldSpec(z.enum(PRIORITIES)).optional(),
-      assignee: fieldSpec(freeText(320)).optional(),
-      customer: fieldSpec(freeText(200)).optional(),
-      resolution: fieldSpec(freeText(200)).optional(),
-      milestone: fieldSpec(freeText(200)).optional(),
-      sprint: fieldSpec(freeText(200)).optional(),
-      estimate: fieldSpec(freeText(32)).optional(),
-    })
-    .default({}),
+  fields: z.strictObject(mappedFields).default({}),
   comment: column.optional(),
+  history: historySpec.optional(),
+  item: itemSpec.optional(),
+});
+
+export const importMapSchema = rawImportMapSchema.superRefine((map, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (map.shape === 'history') {
+    if (!map.history) issue(['history'], 'a history map needs "history" (field, from, to and fields)');
+    return;
+  }
+  if (map.history) issue(['history'], '"history" needs `shape: history`');
+  if (map.item) issue(['item'], '"item" needs `shape: history`');
+  const specs: [(string | number)[], ImportFieldSpec | undefined][] = [
+    [['team'], map.team],
+    [['component'], map.component],
+    ...Object.entries(map.fields).map(([f, s]): [(string | number)[], ImportFieldSpec | undefined] => [
+      ['fields', f],
+      s,
+    ]),
+  ];
+  for (const [path, spec] of specs) {
+    if (spec && spec.column === undefined && spec.value === undefined) {
+      issue(path, 'give either "column" (read from each row) or "value" (the same for every row)');
+    }
+  }
 });
 
 export type ImportMap = z.output<typeof importMapSchema>;
-export type ImportFieldSpec = NonNullable<ImportMap['fields']['title']>;
+/** One field of a map: column, value map, default, or a value for every row. */
+export interface ImportFieldSpec {
+  column?: string | undefined;
+  values?: Record<string, string | null> | undefined;
+  value?: string | undefined;
+  default?: string | undefined;
+}
 
 export interface ImportMapIssue {
   file: string;

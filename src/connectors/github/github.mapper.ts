@@ -4,6 +4,7 @@ import {
   isProductionEnvironment,
   normalizeState,
   ruleOfLabel,
+  ruleOfMilestone,
   type GithubMapping,
   type NormalizedState,
   type UnmappedCategory,
@@ -65,6 +66,8 @@ export interface RepoScope {
   mapping: GithubMapping | undefined;
   team: string | undefined;
   component: string | undefined;
+  /** The kind of issues no label gives a kind (`default_kind` of the repository's mapping). */
+  defaultKind?: ItemKind | undefined;
   unmapped(category: UnmappedCategory, value: string): void;
 }
 
@@ -83,7 +86,14 @@ export const openRepo = (repo: string, ctx: GithubContext): RepoScope => {
     ? repos[repo]
     : Object.entries(repos).find(([name]) => name.toLowerCase() === wanted)?.[1];
   if (!scope) unmapped('scope', repo);
-  return { repo, mapping: ctx.mapping, team: scope?.team, component: scope?.component, unmapped };
+  return {
+    repo,
+    mapping: ctx.mapping,
+    team: scope?.team,
+    component: scope?.component,
+    defaultKind: scope?.default_kind,
+    unmapped,
+  };
 };
 
 // ---------------------------------------------------------------- values
@@ -165,11 +175,11 @@ const assigneeLogins = (issue: Pick<GithubIssue, 'assignee' | 'assignees'>): str
   return logins;
 };
 
-type LabelField = 'kind' | 'severity' | 'priority';
-const LABEL_FIELDS: readonly LabelField[] = ['kind', 'severity', 'priority'];
-type LabelValues = { kind?: ItemKind; severity?: string; priority?: string };
+type LabelField = 'kind' | 'severity' | 'priority' | 'state' | 'resolution';
+const LABEL_FIELDS: readonly LabelField[] = ['kind', 'severity', 'priority', 'state', 'resolution'];
+type LabelValues = { kind?: ItemKind; severity?: string; priority?: string; state?: string; resolution?: string };
 
-/** What a set of labels says about kind, severity and priority (first label that says it wins). */
+/** What a set of labels says about kind, severity, priority, workflow state and resolution (first label wins). */
 const valuesOfLabels = (scope: RepoScope, names: readonly string[], report: boolean): LabelValues => {
   const out: LabelValues = {};
   for (const name of names) {
@@ -182,6 +192,8 @@ const valuesOfLabels = (scope: RepoScope, names: readonly string[], report: bool
     if (rule.kind && out.kind === undefined) out.kind = rule.kind;
     if (rule.severity && out.severity === undefined) out.severity = rule.severity;
     if (rule.priority && out.priority === undefined) out.priority = rule.priority;
+    if (rule.state && out.state === undefined) out.state = rule.state;
+    if (rule.resolution && out.resolution === undefined) out.resolution = rule.resolution;
   }
   return out;
 };
@@ -193,6 +205,25 @@ export const closedState = (scope: RepoScope, reason: string | null | undefined)
   if (reason === 'not_planned') return 'wont_fix';
   if (reason === 'duplicate') return 'duplicate';
   return normalizeState(scope.mapping, 'closed') ?? 'done';
+};
+
+/**
+ * The resolution a closing records: GitHub's `state_reason`, unless that is the
+ * default `completed` (or absent, as before 2022) and a label or milestone with
+ * a resolution (`wontfix`, `invalid`, `duplicate`, the charter's `milestones`)
+ * says how it really ended. GitHub's own reason stays in `data.stateReason`.
+ */
+export const closingResolution = (
+  scope: RepoScope,
+  reason: string | null | undefined,
+  labels: readonly string[],
+  milestone?: string | null,
+): string => {
+  const stated = reason ?? 'completed';
+  if (stated !== 'completed') return stated;
+  const byLabel = valuesOfLabels(scope, labels, false).resolution;
+  const byMilestone = milestone ? ruleOfMilestone(scope.mapping, milestone)?.resolution : undefined;
+  return byLabel ?? byMilestone ?? stated;
 };
 
 const isPullIssue = (issue: Pick<GithubIssue, 'pull_request'>): boolean => Boolean(issue.pull_request);
@@ -235,7 +266,15 @@ const baseItem = (scope: RepoScope, number: number, url?: string | null): ItemRe
 
 /** An item as GitHub shows it now: title, url, assignee, state, scope and what the labels say. */
 export const itemSnapshot = (scope: RepoScope, issue: GithubIssue | GithubPull, pull = isPullIssue(issue)): ItemRef =>
-  snapshotWith(scope, issue, labelNames(issue.labels), assigneeLogins(issue), issue.title, stateOf(scope, issue, pull));
+  snapshotWith(
+    scope,
+    issue,
+    labelNames(issue.labels),
+    assigneeLogins(issue),
+    issue.title,
+    stateOf(scope, issue, pull),
+    pull,
+  );
 
 const snapshotWith = (
   scope: RepoScope,
@@ -244,14 +283,18 @@ const snapshotWith = (
   assignees: readonly string[],
   title: string,
   state: NormalizedState | undefined,
+  pull: boolean,
 ): ItemRef => {
   const item = baseItem(scope, issue.number, issue.html_url);
   item.title = clip(title, 500);
   const assignee = assignees[0];
   if (assignee) item.assignee = clip(assignee, 320);
-  if (state) item.state = state;
   const values = valuesOfLabels(scope, labels, true);
-  if (values.kind) item.kind = values.kind;
+  // A workflow label (`needsdiagnosis`, `sitewait`) says where an open issue stands; a closed one stays closed.
+  const open = state !== undefined && state === OPEN(scope);
+  if (state) item.state = open && !pull && values.state ? values.state : state;
+  const kind = values.kind ?? (pull ? undefined : scope.defaultKind);
+  if (kind) item.kind = kind;
   if (values.severity) item.severity = values.severity;
   if (values.priority) item.priority = values.priority;
   return item;
@@ -362,9 +405,11 @@ export const labelEvents = (
     const value = rule[field];
     if (!value) continue;
     const other = rest?.[field] ?? null;
+    // A workflow label taken off with no other one left leaves the item where it is (a `to` of null).
+    const via = field === 'state' ? { data: { via: 'label', label: clip(label, 500) } } : {};
     const change: Change = added
-      ? { kind: 'field_changed', field, to: value, ...(rest ? { from: other } : {}) }
-      : { kind: 'field_changed', field, from: value, to: other };
+      ? { kind: 'field_changed', field, to: value, ...(rest ? { from: other } : {}), ...via }
+      : { kind: 'field_changed', field, from: value, to: other, ...via };
     events.push(toEvent({ id: `${id}/${field}`, ...on, item, change }));
   }
   return events;
@@ -406,6 +451,90 @@ export const milestoneEvent = (item: ItemRef, on: Occasion, title: string, added
       ? { kind: 'field_changed', field: 'milestone', to: clip(title, 5000) }
       : { kind: 'field_changed', field: 'milestone', from: clip(title, 5000), to: null },
   });
+
+/**
+ * What a milestone the charter gives a meaning (`connectors.github.milestones`)
+ * does besides being set: the workflow state of an open item (`needsdiagnosis`
+ * → acknowledged, `sitewait` → waiting), or how the item ended (`duplicate`,
+ * `worksforme`). Ids extend the milestone event's, so they sort with it.
+ */
+export const milestoneMeaningEvents = (
+  scope: RepoScope,
+  item: ItemRef,
+  on: Occasion,
+  title: string,
+  added: boolean,
+): EventInput[] => {
+  const rule = ruleOfMilestone(scope.mapping, title);
+  if (!rule || rule.ignore) return [];
+  const id = `${item.key}/${added ? 'milestoned' : 'demilestoned'}/${title}/${toSecond(on.at)}`;
+  const data = { via: 'milestone', milestone: clip(title, 500) };
+  const events: EventInput[] = [];
+  if (rule.state && added) {
+    events.push(toEvent({ id: `${id}/state`, ...on, item, change: { kind: 'field_changed', field: 'state', to: rule.state, data } }));
+  }
+  if (rule.resolution) {
+    const change: Change = added
+      ? { kind: 'field_changed', field: 'resolution', to: rule.resolution, data }
+      : { kind: 'field_changed', field: 'resolution', from: rule.resolution, to: null, data };
+    events.push(toEvent({ id: `${id}/resolution`, ...on, item, change }));
+  }
+  return events;
+};
+
+/** GitHub's own way to name the original: a comment that starts "Duplicate of #12" (or `owner/repo#12`, or a link). */
+const DUPLICATE_OF =
+  /^\s*duplicate\s+of\s+(?:([A-Za-z0-9][\w.-]*\/[\w.-]+)?#(\d+)|https?:\/\/[^\s/]+\/([A-Za-z0-9][\w.-]*\/[\w.-]+)\/(?:issues|pull)\/(\d+))/i;
+
+/** The item a "Duplicate of #12" comment names, or null. */
+export const duplicateOfComment = (repo: string, body: string | null | undefined): string | null => {
+  const match = DUPLICATE_OF.exec(body ?? '');
+  if (!match) return null;
+  const key = itemKey(match[1] ?? match[3] ?? repo, Number(match[2] ?? match[4]));
+  return isItemKey(key) ? key : null;
+};
+
+/**
+ * The original a `marked_as_duplicate` timeline event names, when GitHub gives
+ * it (`canonical`, or `source.issue`); the REST description promises neither.
+ */
+const canonicalOf = (repo: string, ev: GithubTimelineEvent): string | null => {
+  const loose = ev as GithubTimelineEvent & { canonical?: unknown };
+  const candidate = (loose.canonical ?? ev.source?.issue) as
+    | { number?: unknown; repository?: { full_name?: unknown } | null; html_url?: unknown }
+    | null
+    | undefined;
+  if (!candidate || typeof candidate.number !== 'number') return null;
+  const fullName = candidate.repository?.full_name;
+  const key = itemKey(typeof fullName === 'string' ? fullName : repo, candidate.number);
+  return isItemKey(key) ? key : null;
+};
+
+/**
+ * GitHub's `marked_as_duplicate` / `unmarked_as_duplicate`: the resolution
+ * becomes (or stops being) `duplicate`, and the original, when named, is linked.
+ */
+export const duplicateMarkEvents = (
+  scope: RepoScope,
+  item: ItemRef,
+  on: Occasion,
+  ev: GithubTimelineEvent,
+): EventInput[] => {
+  const marked = ev.event === 'marked_as_duplicate';
+  const events = [
+    toEvent({
+      id: `${item.key}/${ev.event}/${toSecond(on.at)}`,
+      ...on,
+      item,
+      change: marked
+        ? { kind: 'field_changed', field: 'resolution', to: 'duplicate' }
+        : { kind: 'field_changed', field: 'resolution', from: 'duplicate', to: null },
+    }),
+  ];
+  const original = canonicalOf(scope.repo, ev);
+  if (marked && original && original !== item.key) events.push(linkedEvent(item, on, original, 'duplicates'));
+  return events;
+};
 
 export const renamedEvent = (item: ItemRef, on: Occasion, from: string, to: string): EventInput =>
   toEvent({
@@ -758,8 +887,6 @@ const QUIET_TIMELINE_EVENTS = new Set([
   'comment_deleted',
   'connected',
   'disconnected',
-  'marked_as_duplicate',
-  'unmarked_as_duplicate',
   'user_blocked',
   'deployed',
   'deployment_environment_changed',
@@ -817,9 +944,17 @@ export const timelineEvents = (
       return [assigneeEvent(item, by, ev.assignee.login, ev.event === 'assigned', state?.assignees)];
     }
     case 'milestoned':
-    case 'demilestoned':
+    case 'demilestoned': {
       if (!ev.milestone) break;
-      return [milestoneEvent(item, on, ev.milestone.title, ev.event === 'milestoned')];
+      const added = ev.event === 'milestoned';
+      return [
+        milestoneEvent(item, on, ev.milestone.title, added),
+        ...milestoneMeaningEvents(scope, item, on, ev.milestone.title, added),
+      ];
+    }
+    case 'marked_as_duplicate':
+    case 'unmarked_as_duplicate':
+      return duplicateMarkEvents(scope, item, on, ev);
     case 'renamed':
       if (!ev.rename) break;
       return [renamedEvent(item, on, ev.rename.from, ev.rename.to)];
@@ -828,14 +963,18 @@ export const timelineEvents = (
         const merged = Boolean(subject.pull_request?.merged_at);
         return [closedEvent(item, on, merged ? 'done' : 'wont_fix', merged ? 'merged' : 'unmerged', extra)];
       }
-      const reason = ev.state_reason ?? 'completed';
-      return [closedEvent(item, on, closedState(scope, ev.state_reason), reason, { commitId: ev.commit_id, ...extra })];
+      const reason = closingResolution(scope, ev.state_reason, state?.labels ?? []);
+      const data = { commitId: ev.commit_id, stateReason: ev.state_reason, ...extra };
+      return [closedEvent(item, on, closedState(scope, ev.state_reason), reason, data)];
     }
     case 'reopened':
       return [reopenedEvent(scope, item, on)];
-    case 'commented':
+    case 'commented': {
       if (!ev.id) break;
-      return [commentEvent(item, on, ev.id, ev.body)];
+      const original = pull ? null : duplicateOfComment(scope.repo, ev.body);
+      const link = original && original !== item.key ? [linkedEvent(item, on, original, 'duplicates')] : [];
+      return [commentEvent(item, on, ev.id, ev.body), ...link];
+    }
     case 'cross-referenced': {
       const source = ev.source?.issue;
       if (!source) break;
@@ -930,9 +1069,16 @@ export const mapRestIssue = (
     state.assignees,
     title,
     pull ? (issue.draft ? 'in_progress' : 'in_review') : OPEN(scope),
+    pull,
   );
+  // Without a timeline no label event will say it, so the labels' resolution travels with the creation.
+  const labelled = timeline || pull ? undefined : valuesOfLabels(scope, state.labels, false).resolution;
   events.push(
-    createdEvent(item, { at: created, actor: githubActor(issue.user, scope.mapping) }, { number: issue.number }),
+    createdEvent(
+      item,
+      { at: created, actor: githubActor(issue.user, scope.mapping) },
+      { number: issue.number, resolution: labelled },
+    ),
   );
   for (const ev of history) {
     events.push(...timelineEvents(scope, issue, ev, { labels: [...state.labels], assignees: [...state.assignees] }));
@@ -941,10 +1087,10 @@ export const mapRestIssue = (
   const closedAt = instant(issue.closed_at);
   if (issue.state === 'closed' && closedAt && !pull) {
     const on = { at: closedAt, actor: githubActor(issue.closed_by, scope.mapping) };
-    const reason = issue.state_reason ?? 'completed';
-    events.push(
-      closedEvent(baseItem(scope, issue.number, issue.html_url), on, closedState(scope, issue.state_reason), reason),
-    );
+    const reason = closingResolution(scope, issue.state_reason, labelNames(issue.labels), issue.milestone?.title);
+    const item = baseItem(scope, issue.number, issue.html_url);
+    const data = { stateReason: issue.state_reason };
+    events.push(closedEvent(item, on, closedState(scope, issue.state_reason), reason, data));
   }
   const seen = new Set<string>();
   return events.filter((e) => (seen.has(e.sourceEventId) ? false : (seen.add(e.sourceEventId), true)));

@@ -162,7 +162,7 @@ const SourceCard = ({ source, id }: { source: SourceView; id: string }) => {
           )}
           {source.unmapped.length > 0 && (
             <li>
-              <span className="badge badge-warn">{plural(source.unmapped.length, 'unmapped value')}</span>
+              <span className="badge badge-warn">{plural(source.unmappedValues, 'unmapped value')}</span>
             </li>
           )}
           {source.errors.length > 0 && (
@@ -364,7 +364,16 @@ const Unmapped = ({ source, id }: { source: SourceView; id: string }) => (
     <h3 id={`${id}-unmapped`}>Unmapped values</h3>
     <p>
       The events were kept, but the mapping does not know these values. To map them, add them to{' '}
-      <code>connectors.{source.source}</code> in <code>lanes.yaml</code>.
+      {providerOf(source.source) ? (
+        <>
+          <code>connectors.{source.source}</code> in <code>lanes.yaml</code>
+        </>
+      ) : (
+        'the import map of this source'
+      )}
+      .
+      {source.unmappedValues > source.unmapped.length &&
+        ` The ${source.unmapped.length} most frequent of ${formatNumber(source.unmappedValues)} are listed.`}
     </p>
     <TableWrap label={`Unmapped values from ${source.source}`}>
       <table>
