@@ -15,7 +15,7 @@ for (const batch of (process.env.B ?? '10,50,200,1000').split(',').map(Number)) 
   const now = new Date().toISOString();
   for (let i = 0; i < N; i += 500) await insertDeliveries(db, Array.from({ length: 500 }, (_, k) => { const e = next(base + i + k); return { provider: 'github', deliveryId: `d${i + k}`, eventType: e.event, receivedAt: now, body: Buffer.from(e.body) }; }));
   base += N;
-  const intake = createWebhookIntake(demoContext(db, { clock: () => new Date() }), {}, { autoDrain: false, drainBatch: batch } as never);
+  const intake = createWebhookIntake(demoContext(db, { clock: () => new Date() }), {}, { autoDrain: false, minBatch: batch, maxBatch: batch });
   const t0 = performance.now();
   const r = await intake.drain();
   const ms = performance.now() - t0;

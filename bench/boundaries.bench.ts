@@ -195,6 +195,7 @@ export const run = async (): Promise<void> => {
         null,
         null,
         null,
+        null,
       ),
     )();
     floors.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   ingest: async () => (await import('./ingest.bench.js')).run(),
   api: async () => (await import('./api.bench.js')).run(),
   webhooks: async () => (await import('./webhooks.bench.js')).run(),
+  'webhooks-stream': async () => (await import('./webhooks.stream.bench.js')).run(),
   flood: async () => (await import('./flood.bench.js')).run(),
   backfill: async () => (await import('./backfill.bench.js')).run(),
   boundaries: async () => (await import('./boundaries.bench.js')).run(),

@@ -95,7 +95,8 @@ const loadWritten = (): LabelledComment[] =>
 const loadReal = (): LabelledComment[] =>
   readLines(realPath).map((row) => {
     const id = String(row.id);
-    if (row.split !== realSplitOf(id)) throw new Error(`${realPath}: ${id} is in split ${String(row.split)}, its hash says ${realSplitOf(id)}`);
+    if (row.split !== realSplitOf(id))
+      throw new Error(`${realPath}: ${id} is in split ${String(row.split)}, its hash says ${realSplitOf(id)}`);
     const association = typeof row.association === 'string' ? row.association : undefined;
     return {
       id,
@@ -143,7 +144,10 @@ const scoreSplit = (comments: LabelledComment[]): SplitReport => {
   const perLabel = Object.fromEntries(
     POSITIVE.map((label) => {
       const { truePositive, predicted, actual } = scoreLabel(confusion, label);
-      return [label, { precision: ratio(truePositive, predicted), recall: ratio(truePositive, actual), support: actual }];
+      return [
+        label,
+        { precision: ratio(truePositive, predicted), recall: ratio(truePositive, actual), support: actual },
+      ];
     }),
   ) as SplitReport['perLabel'];
   const totals = POSITIVE.map((label) => scoreLabel(confusion, label)).reduce(
@@ -184,7 +188,9 @@ const printTable = (rows: { set: string; split: string; report: SplitReport }[])
 const printMisses = (title: string, misses: Miss[]): void => {
   console.log(`\n${title} (${misses.length})`);
   for (const miss of misses) {
-    console.log(`  ${miss.id}  expected ${miss.expected}, got ${miss.predicted} [${miss.cue}${miss.evidence ? `: ${miss.evidence}` : ''}]: ${JSON.stringify(miss.text)}`);
+    console.log(
+      `  ${miss.id}  expected ${miss.expected}, got ${miss.predicted} [${miss.cue}${miss.evidence ? `: ${miss.evidence}` : ''}]: ${JSON.stringify(miss.text)}`,
+    );
   }
 };
 

@@ -61,7 +61,7 @@ describe('lanes import and lanes sources', () => {
     // Values the map does not know (a "feedback" ticket type, an "on hold" status, a "Legal" group) are counted,
     // in the same unit by the import and by `lanes sources`: distinct values, and times (once per row and field).
     // Importing the file again counts nothing again.
-    expect(summary).toMatch(/^3 unmapped values, 3 times in this file; add them to the map/m);
+    expect(summary).toMatch(/^3 unmapped values, 3 times in this file: values go in the import map/m);
     expect(again.stdout.join('\n')).toMatch(/^3 unmapped values, 3 times in this file \(0 times in rows not imported/m);
     expect(text).toMatch(/^ {2}3 unmapped values, 3 times \(add them to the import map of this source\):$/m);
     for (const value of ['feedback', 'hold', 'Legal']) {
@@ -93,7 +93,7 @@ describe('lanes import and lanes sources', () => {
     expect(summary).toMatch(
       new RegExp(`^Imported ${events} events from 45 rows \\(${events} new, 0 already stored\\)`, 'm'),
     );
-    expect(summary).toMatch(/^2 unmapped values, 2 times in this file; add them to the map/m);
+    expect(summary).toMatch(/^2 unmapped values, 2 times in this file: values go in the import map/m);
     expect(summary).toContain('field "flagtypes.name": 1×');
     expect(summary).toContain('state "NEEDINFO": 1×');
     const sources = fakeIo(dir, env);

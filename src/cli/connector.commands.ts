@@ -181,7 +181,7 @@ export const formatImport = (result: ImportResult, dryRun: boolean): string => {
     head,
     `${u.values} unmapped ${u.values === 1 ? 'value' : 'values'}, ${times(u.occurrences)} in this file${
       u.newOccurrences === u.occurrences ? '' : ` (${times(u.newOccurrences)} in rows not imported before)`
-    }; add them to the map (\`lanes sources\` counts them the same way):`,
+    }: values go in the import map, people and bots in lanes.yaml (\`lanes sources\` counts them the same way):`,
   ];
   for (const v of u.list.slice(0, 10)) lines.push(`  ${v.category} "${v.value}": ${v.count}×`);
   if (u.list.length > 10) lines.push(`  … and ${u.list.length - 10} more (lanes sources)`);

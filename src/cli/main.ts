@@ -3,6 +3,7 @@ import { isAppError } from '../domain/errors.js';
 import { registerAccessCommands } from './access.commands.js';
 import { registerBackupCommands } from './backup.commands.js';
 import { registerCharterCommands } from './charter.commands.js';
+import { registerClassifyCommands } from './classify.commands.js';
 import { registerConnectorCommands } from './connector.commands.js';
 import { registerCoverageCommands } from './coverage.commands.js';
 import { registerDemoCommand } from './demo.command.js';
@@ -30,6 +31,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerSloCommands(program, io);
   registerCoverageCommands(program, io);
   registerBackupCommands(program, io);
+  registerClassifyCommands(program, io);
   return program;
 };
 

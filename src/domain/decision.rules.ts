@@ -407,22 +407,17 @@ export const isActor = (event: Pick<LoggedEvent, 'actorPersonId' | 'actorIdentit
   return event.actorIdentity !== null && (identityId(event.actorIdentity) === v || event.actorIdentity === v);
 };
 
-/**
- * Tells whether an assignee value names the event's actor. The default,
- * `isActor`, compares ids; the boundary monitor passes one that also looks
- * both up in the charter, so a person acting under one identity and assigned
- * under another (an old e-mail, an alias) is still the same person.
- */
+/** Whether an assignee value names the actor: `isActor` by id; the monitor's also through a person's aliases. */
 export type SamePerson = (event: LoggedEvent, value: string) => boolean;
 
 /**
  * True when an assignee change is the actor taking an unassigned item, or
  * dropping their own. Taking an item from someone else reassigns it: a decision.
  */
-const isSelfAssignment = (event: LoggedEvent, same: SamePerson): boolean =>
-  event.to !== null
-    ? same(event, event.to) && (event.from === null || same(event, event.from))
-    : event.from !== null && same(event, event.from);
+const isSelfAssignment = (e: LoggedEvent, same: SamePerson): boolean =>
+  e.kind === 'field_changed' &&
+  e.field === 'assignee' &&
+  (e.to !== null ? same(e, e.to) && (e.from === null || same(e, e.from)) : e.from !== null && same(e, e.from));
 
 const labelsOf = (item: DecisionItem | null | undefined): Set<string> => {
   const out = new Set<string>();
@@ -472,8 +467,7 @@ export const decisionOf = (
       for (const l of labels) if (rule.itemLabels.has(l)) any = true;
       if (!any) continue;
     }
-    if (rule.othersOnly && event.kind === 'field_changed' && event.field === 'assignee' && isSelfAssignment(event, same))
-      continue;
+    if (rule.othersOnly && isSelfAssignment(event, same)) continue;
     return { domain: rule.domain, rule: rule.id };
   }
   return null;

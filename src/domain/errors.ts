@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   LANES_CONNECTOR_NOT_CONFIGURED: 'This connector is not configured: set its secret or token first.',
   LANES_UPSTREAM_FAILED: 'The external service kept failing or answered with something Lanes cannot read.',
   LANES_IMPORT_INVALID: 'The import file or its map does not match the expected shape.',
+  LANES_COMMENT_INVALID: 'A line of the comments file is not a comment Lanes can classify.',
   // backups (issue 14)
   LANES_FILE_EXISTS: 'A file already exists at that path; pass --force to replace it.',
   LANES_DATABASE_IN_USE: 'Another process has the database open (a running lanes serve?); stop it first.',
@@ -60,7 +61,8 @@ export const ERROR_CODES = {
   LANES_CONFIG_INVALID: 'The environment configuration is not valid.',
   LANES_DATABASE_UNREACHABLE: 'The database could not be reached.',
   // the database away or out of room (issue 14): 503/507 with Retry-After, and Lanes resumes by itself
-  LANES_DATABASE_BUSY: 'The database stayed locked by other writers past the wait limit; retry after the Retry-After delay.',
+  LANES_DATABASE_BUSY:
+    'The database stayed locked by other writers past the wait limit; retry after the Retry-After delay.',
   LANES_STORAGE_FULL: 'The disk holding the database is full; nothing was stored. Lanes resumes when space is freed.',
   LANES_STORAGE_READ_ONLY:
     'The database refuses writes (a read-only file or volume, or a PostgreSQL standby); nothing was stored.',

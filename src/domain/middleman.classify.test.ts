@@ -79,9 +79,107 @@ describe('classifyComment: hard negatives', () => {
 
   it('explains its answer', () => {
     const result = classifyComment({ text: 'Any update on this?' });
+    expect(result.cue).toBe('asks-any-update');
+    expect(result.evidence).toBe('any update');
     expect(result.reasons).toContain('asks-any-update');
     expect(result.confidence).toBeGreaterThan(0.5);
     expect(result.confidence).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('classifyComment: how release and program managers write (issue 16)', () => {
+  it.each([
+    'This should land in the next beta.',
+    'Fixed by the patch in the linked bug.',
+    'Tracking this for release 56 since the feature ships there.',
+    'Resolved, nothing more to track.',
+    'Fixed in 3.4.1.',
+    'The fix went out in v2.0.3 yesterday.',
+    'Merged, but not released yet.',
+    'This will be fixed once #812 is merged.',
+  ])('relays without an "Update:" lead-in: %s', (text) => {
+    for (const authorRole of ['unknown', 'product-manager'] as const) {
+      const result = classifyComment({ text, authorRole, itemKind: 'bug' });
+      expect({ text, authorRole, label: result.label }).toEqual({ text, authorRole, label: 'status_relay' });
+      expect(result.evidence).not.toBeNull();
+    }
+  });
+
+  it('does not relay what is denied or still broken', () => {
+    expect(label('Not fixed in 2.0, sorry.', { authorRole: 'unknown' })).toBe('other');
+    expect(label('Still broken in 2.1 for me.', { authorRole: 'unknown' })).toBe('other');
+    expect(label('Not fixed in 3.0 but fixed in 3.1.', { authorRole: 'unknown' })).toBe('status_relay');
+  });
+
+  it('keeps first-hand status and stakeholders out of relays, as before', () => {
+    expect(label('Fixed in 3.4.1.', { authorRole: 'engineer' })).toBe('other');
+    expect(label('Fixed in 3.4.1.', { authorRole: 'stakeholder' })).toBe('other');
+  });
+
+  it.each([
+    'Can this fix be back-ported to 55?',
+    'Is there any chance to uplift this to Beta?',
+    'Could we get a new release with this fix?',
+  ])('counts asking for a back-port or a release as a ping: %s', (text) => {
+    expect(label(text, { authorRole: 'unknown' })).toBe('status_ping');
+  });
+
+  it.each([
+    'Bug 1234567 - Any update to the ETA widget should not reset focus. r=jdoe',
+    'fix(api): answer any update without an ETA (#42)',
+    'Should I request check-in?',
+    'The patch has r+ now; can I set checkin-needed?',
+    '> Any update on this?\n\nI think the cause is the cache, see the trace above.',
+  ])('is not fooled by pasted patch titles, check-in questions or quoted pings: %s', (text) => {
+    expect(label(text, { authorRole: 'unknown' })).toBe('other');
+  });
+
+  it('names the bot when a bot wrote the comment', () => {
+    const result = classifyComment({
+      text: 'This issue has been automatically marked as stale. If this issue is still affecting you, please leave any comment (for example, "bump").',
+    });
+    expect(result).toMatchObject({ label: 'other', cue: 'bot:stale' });
+  });
+
+  it("treats a maintainer asking whether it is fixed as triage, an outsider's as a ping", () => {
+    const ask = 'Is this fixed in 2.3?';
+    expect(classifyComment({ text: ask, authorAssociation: 'MEMBER' }).label).toBe('other');
+    expect(classifyComment({ text: ask, authorAssociation: 'MEMBER' }).reasons).toContain(
+      'maintainer-asks-reporter-to-verify',
+    );
+    expect(classifyComment({ text: ask, authorAssociation: 'NONE' }).label).toBe('status_ping');
+  });
+});
+
+describe('classifyComment on the real tune split', () => {
+  it('keeps precision and recall of both labels at or above 0.9 (a regression guard; the held-out figures are in eval/results)', () => {
+    const path = fileURLToPath(new URL('../../eval/middleman/real/comments.jsonl', import.meta.url));
+    const tune = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as { text: string; association?: string; label: MiddlemanLabel; split: string })
+      .filter((row) => row.split === 'tune');
+    expect(tune.length).toBeGreaterThanOrEqual(400);
+    const predicted = tune.map(
+      (row) =>
+        classifyComment({
+          text: row.text,
+          authorRole: 'unknown',
+          ...(row.association
+            ? { authorAssociation: row.association as ClassifyCommentInput['authorAssociation'] }
+            : {}),
+        }).label,
+    );
+    for (const target of ['status_ping', 'status_relay'] as const) {
+      const truePositive = tune.filter((row, i) => row.label === target && predicted[i] === target).length;
+      const precision = truePositive / predicted.filter((p) => p === target).length;
+      const recall = truePositive / tune.filter((row) => row.label === target).length;
+      expect({ target, precision: precision >= 0.9, recall: recall >= 0.9 }).toEqual({
+        target,
+        precision: true,
+        recall: true,
+      });
+    }
   });
 });
 

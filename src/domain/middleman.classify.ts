@@ -3,7 +3,7 @@ import type { ItemKind } from './event.js';
 import {
   BOT_CUES,
   HOPED_DELIVERY,
-  NEGATED_DELIVERY,
+  NEGATION_BEFORE,
   PING_CUES,
   PING_VETOES,
   RELAY_ATTRIBUTION,
@@ -11,11 +11,12 @@ import {
   RELAY_CUES,
   RELAY_LEAD_IN,
   RELEASE_NOTES,
+  STILL_BROKEN,
   VERIFY_REQUEST,
   WORK_STEP,
   type Cue,
 } from './middleman.cues.js';
-import { normaliseText, prepareComment, type Sentence } from './middleman.text.js';
+import { prepareComment, type Sentence } from './middleman.text.js';
 
 /**
  * Middleman load classifier (PRODUCT.md C3, issues 5 and 16): is a comment a
@@ -110,16 +111,50 @@ const ENGINEERING_KINDS: ReadonlySet<ItemKind> = new Set(['bug', 'incident', 'te
 const ETA_AS_THING =
   /\b(?:(?:show\w*|display\w*|add\w*|updat\w*|comput\w*|calculat\w*|rename\w*)\s+(?:an?\s+|the\s+)?eta|eta\s+(?:field|label|column|display|value|calculation|badge|rounding|widget|property|attribute))\b/g;
 
-/** Each cue at most once: the first sentence whose kind (question or statement) the cue accepts. */
-const fireCues = (cues: readonly Cue[], sentences: Sentence[], accepts: (cue: Cue, s: Sentence) => boolean): Fired[] =>
+/**
+ * Each cue at most once: its first match in a sentence whose kind (question or
+ * statement) the cue accepts, unless `denied` says the words before it deny it.
+ */
+const fireCues = (
+  cues: readonly Cue[],
+  sentences: Sentence[],
+  accepts: (cue: Cue, s: Sentence) => boolean,
+  denied: (before: string) => boolean = () => false,
+): Fired[] =>
   cues.flatMap((cue) => {
+    // Most cues match nowhere: one test over all sentences (one per line) rules them out cheaply.
+    if (!variantOf(cue.pattern, 'm').test(joinedOf(sentences))) return [];
+    const global = variantOf(cue.pattern, 'g');
     for (const sentence of sentences) {
       if (!accepts(cue, sentence)) continue;
-      const match = cue.pattern.exec(sentence.text);
-      if (match) return [{ cue, match: match[0].trim() }];
+      for (const match of sentence.text.matchAll(global)) {
+        if (!denied(sentence.text.slice(0, match.index))) return [{ cue, match: match[0].trim() }];
+      }
     }
     return [];
   });
+
+const variants = { g: new WeakMap<RegExp, RegExp>(), m: new WeakMap<RegExp, RegExp>() };
+/** The cue's pattern with one more flag, made once: `g` for `matchAll`, `m` for the test over all sentences. */
+const variantOf = (pattern: RegExp, flag: 'g' | 'm'): RegExp => {
+  let variant = variants[flag].get(pattern);
+  if (!variant) {
+    variant = new RegExp(pattern.source, pattern.flags.includes(flag) ? pattern.flags : `${pattern.flags}${flag}`);
+    variants[flag].set(pattern, variant);
+  }
+  return variant;
+};
+
+const joined = new WeakMap<Sentence[], string>();
+/** The sentences one per line, so that `^` in an `m` pattern is a sentence start. */
+const joinedOf = (sentences: Sentence[]): string => {
+  let text = joined.get(sentences);
+  if (text === undefined) {
+    text = sentences.map((s) => s.text).join('\n');
+    joined.set(sentences, text);
+  }
+  return text;
+};
 
 const inScope = (cue: Cue, sentence: Sentence): boolean =>
   cue.scope === undefined || (cue.scope === 'question') === sentence.question;
@@ -147,7 +182,9 @@ const pingCues = (sentences: Sentence[], input: ClassifyCommentInput, notes: str
     notes.push(...vetoes.map((v) => `veto:${v.cue.name}`));
     return [];
   }
-  const cleaned = sentences.map((s) => ({ ...s, text: s.text.replace(ETA_AS_THING, ' screen_eta ') }));
+  const cleaned = sentences.some((s) => s.text.includes('eta'))
+    ? sentences.map((s) => ({ ...s, text: s.text.replace(ETA_AS_THING, ' screen_eta ') }))
+    : sentences;
   const fired = fireCues(PING_CUES, cleaned, inScope);
   if (input.authorAssociation === undefined || !MAINTAINERS.has(input.authorAssociation)) return fired;
   const kept = fired.filter((f) => f.cue.family !== 'verify');
@@ -155,13 +192,18 @@ const pingCues = (sentences: Sentence[], input: ClassifyCommentInput, notes: str
   return kept;
 };
 
-/** Delivery statements: statements, or requests to verify a delivered fix; never a sentence saying it is not delivered. */
+/** Delivery statements: in statements or requests to verify a delivered fix; never denied, hoped for or still broken. */
 const deliveryCues = (sentences: Sentence[]): Fired[] =>
-  fireCues(RELAY_CUES, sentences, (cue, s) => {
-    if (NEGATED_DELIVERY.test(s.text) || HOPED_DELIVERY.test(s.text)) return false;
-    if (cue.scope === 'statement' && s.question) return VERIFY_REQUEST.test(s.text);
-    return true;
-  });
+  fireCues(
+    RELAY_CUES,
+    sentences,
+    (cue, s) => {
+      if (STILL_BROKEN.test(s.text) || HOPED_DELIVERY.test(s.text)) return false;
+      if (cue.scope === 'statement' && s.question) return VERIFY_REQUEST.test(s.text);
+      return true;
+    },
+    (before) => NEGATION_BEFORE.test(before),
+  );
 
 /** Relay cues allowed by the author's role; `notes` says when a role kept them from counting. */
 const relayCues = (sentences: Sentence[], prose: string, input: ClassifyCommentInput, notes: string[]): Fired[] => {
@@ -198,11 +240,31 @@ const decided = (label: MiddlemanLabel, winner: Fired[], runnerUp: number, notes
   };
 };
 
+/**
+ * Trackers repeat themselves ("Any update?", bot comments, templates): answers for short comments are kept, up to
+ * `MEMO_SIZE` of them, and the memo starts over when full. Answers are frozen, so sharing them is safe.
+ */
+const MEMO_SIZE = 4096;
+const MEMO_MAX_CHARS = 500;
+const memo = new Map<string, CommentClassification>();
+
 /** Classify one comment as a status ping, a status relay or other. See the module comment for the method. */
 export const classifyComment = (input: ClassifyCommentInput): CommentClassification => {
-  const bot = BOT_CUES.find((cue) => cue.pattern.test(normaliseText(input.text)));
-  if (bot) return other(bot.name, 0.9);
+  if (input.text.length > MEMO_MAX_CHARS) return classifyFresh(input);
+  const key = `${input.authorRole ?? ''}\u0000${input.authorAssociation ?? ''}\u0000${input.itemKind ?? ''}\u0000${input.text}`;
+  const known = memo.get(key);
+  if (known) return known;
+  const result = classifyFresh(input);
+  Object.freeze(result.reasons);
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  memo.set(key, Object.freeze(result));
+  return result;
+};
+
+const classifyFresh = (input: ClassifyCommentInput): CommentClassification => {
   const { prose, sentences, removed } = prepareComment(input.text);
+  const bot = BOT_CUES.find((cue) => cue.pattern.test(prose));
+  if (bot) return other(bot.name, 0.9);
   const stripped = removed.map((what) => `ignored ${what}`);
   if (sentences.length === 0) return other('nothing said outside code, quotes or pasted titles', 0.9, stripped);
   if (RELEASE_NOTES.test(prose)) return other('release notes or changelog', 0.9, stripped);

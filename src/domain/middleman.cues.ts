@@ -30,6 +30,7 @@ export const TARGET = String.raw`(?:v?\d+(?:\.(?:\d+|x))+(?:[-.]?(?:beta|rc|alph
 /** A change that can fix an item: a pull request, commit, patch or bug. */
 const CHANGE = String.raw`(?:prlink|commitlink|issuelink|link|#\d+|(?:pr|pull request|patch|commit|change(?:set)?|revision)\b ?#?\d*|bug \d+|the (?:patch|fix|change|commit|pr|pull request) (?:in|on|from) (?:the )?(?:linked|other|related|upstream) (?:bug|issue|pr)|the (?:linked|related|upstream) (?:bug|issue|pr|patch|change|commit|fix)|upstream)`;
 
+/** Status questions, chasers and requests for a release or a back-port, in six languages. */
 export const PING_CUES: Cue[] = [
   // English
   {
@@ -73,7 +74,7 @@ export const PING_CUES: Cue[] = [
     family: 'verify',
     scope: 'question',
     pattern: new RegExp(
-      String.raw`\b(?:(?:is|was|has|will|did|does)\s+${SUBJ}\s+(?:[\w'-]+\s+){0,4}?(?:${DELIVERED}|going to be released|on npm)|${SUBJ} (?:is|was|has been|got) (?:now |already )?(?:${DELIVERED})(?: now)?\s*\?|(?:is|it'?s) (?:not |n't )?(?:on npm|released|out|published|available) yet|which (?:release|version) (?:will|is|does) (?:it|this|that|the fix)|did (?:you|they|someone|anyone) (?:publish|release|push|merge|land|tag)|(?:will|is) (?:that|this|the) (?:change|fix|pr) (?:going to be )?(?:released|shipped|published|included))`,
+      String.raw`\b(?:(?:is|was|has|will|did|does)\s+${SUBJ}\s+(?:[\w'-]+\s+){0,4}?(?:${DELIVERED}|going to be released)|${SUBJ} (?:is|was|has been|got) (?:now |already )?(?:${DELIVERED})(?: now)?\s*\?|did (?:you|they|someone|anyone) (?:publish|release|push|merge|land|tag)|(?:will|is) (?:that|this|the) (?:change|fix|pr) (?:going to be )?(?:released|shipped|published|included))`,
     ),
   },
   {
@@ -86,7 +87,7 @@ export const PING_CUES: Cue[] = [
     name: 'asks-someone-on-it',
     weight: 2,
     pattern:
-      /\b(?:is|has|have|did)\s+(?:any|some)(?:one|body)\s+(?:working on|looking (?:at|into)|looked (?:at|into)|on|had a chance to look|picked|seen|checked)|\bany chance (?:any|some)(?:one|body) is (?:looking|working)/,
+      /\b(?:is|has|have|did)\s+(?:any|some)(?:one|body)\s+(?:working on|looking (?:at|into)|on|had a chance to look|picked|seen|checked)|\bany chance (?:any|some)(?:one|body) is (?:looking|working)/,
   },
   {
     name: 'asks-timeline',
@@ -126,19 +127,19 @@ export const PING_CUES: Cue[] = [
     name: 'asks-chance-of-fix',
     weight: 2,
     pattern:
-      /\bany chance (?:to|of|for) (?:have|get|getting|having|see|seeing)? ?(?:this|it|that|a fix)? ?(?:being |be |get |gets )?(?:fixed|resolved|addressed|merged|looked at)\b/,
+      /\bany chance (?:to|of|for) (?:get|getting|see|seeing)? ?(?:this|it|that|a fix)? ?(?:being |be |get |gets )?(?:fixed|resolved|addressed|merged|looked at)\b/,
   },
   {
     name: 'asks-if-planned',
     weight: 2,
     pattern:
-      /\b(?:is there|do you have|any) (?:a )?(?:solution|fix) in mind\b|\b(?:is|if) (?:this|it) (?:is )?(?:something|sth) (?:we|you|that) (?:can|could|will|plan to|are going to) fix\b|\bany plans? (?:to|on|for) (?:bump|releas|fix|merg|publish|ship|land|cut|address|resolv|backport)|\bis it safe to assume\b/,
+      /\b(?:is there|do you have|any) (?:a )?(?:solution|fix) in mind\b|\b(?:is|if) (?:this|it) (?:is )?(?:something|sth) (?:we|you|that) (?:can|could|will|plan to|are going to) fix\b|\bany plans? (?:to|on|for) (?:releas|fix|merg|publish|ship|land|address|resolv|backport)/,
   },
   {
     name: 'asks-for-release',
     weight: 2,
     pattern:
-      /\b(?:can|could|would|will) (?:you|we|someone|somebody|anyone|u)(?: please)? (?:make|cut|do|publish|push|tag|create|get|add|give (?:it|this) another)(?: out)? (?:a |an |another )?(?:new |patch(?:ed)? |beta |minor |major )?(?:release|version|bump|publish|tag)|\bany (?:chance|plans?|news|eta) (?:of|to|for|on) (?:just )?(?:releasing|publishing|publish|release|a (?:new |patch(?:ed)? )?(?:release|version))|\bwill there be (?:a |an )?(?:new |patch )?(?:version|release)|\bwhy not (?:just )?(?:release|publish|cut|tag)|\bno release (?:cut|yet|out)\b[^.]*\?|\bmake a (?:new )?release\b[^.]*\?|(?:\+\+|\+1) for releasing|\b(?:release|publish|fix) (?:this|it)(?: \w+)? (?:asap|soon|quickly)\b|\bappreciate an? (?:new |\w+ )?release\b/,
+      /\b(?:can|could|would|will) (?:you|we|someone|somebody|anyone|u)(?: please)? (?:make|cut|do|publish|push|tag|create|get|add)(?: out)? (?:a |an |another )?(?:new |patch(?:ed)? |beta |minor |major )?(?:release|version|bump|publish|tag)|\bany (?:chance|plans?) (?:of|to|for) (?:releasing|publishing|a (?:new |patch(?:ed)? )?(?:release|version))|\bwill there be (?:a |an )?(?:new |patch )?(?:version|release)|\bwhy not (?:just )?(?:release|publish|cut|tag)|\bno release (?:cut|yet|out)\b[^.]*\?|\bmake a (?:new )?release\b[^.]*\?|(?:\+\+|\+1) for releasing|\breleas\w* (?:this|it)(?: \w+)? asap\b|\bappreciate an? (?:new |\w+ )?release\b/,
   },
   {
     name: 'asks-back-port',
@@ -147,6 +148,7 @@ export const PING_CUES: Cue[] = [
     pattern:
       /\bback-?port|\bback port|\buplift|\bcherry-?pick|\b(?:get|make it|land|ship|include) (?:this|it|the fix|that) (?:in|into|to|on) (?:the )?(?:beta|esr|release|stable|lts|\d+(?:\.\d+)*(?:\.x)?|v\d+|older|earlier|previous|branch)/,
   },
+  { name: 'asks-back-port', weight: 2, pattern: /\bplease (?:back-?port|uplift|cherry-?pick)\b/ },
   {
     name: 'asks-will-land',
     weight: 2,
@@ -166,7 +168,7 @@ export const PING_CUES: Cue[] = [
     name: 'chases-anything',
     weight: 2,
     pattern:
-      /\banything (?:new )?on this\b|\bstill no (?:update|news|fix|progress|release|word)\b|\bno fix or (?:change|update)\b|\bwhy (?:is )?(?:this|it) (?:is )?still not (?:adressed|addressed|fixed|resolved|merged|released)\b/,
+      /\banything (?:new )?on this\b|\bstill no (?:update|news|fix|progress|release|word)\b|\bno fix or (?:change|update)\b/,
   },
   {
     name: 'chases-customer-asking',
@@ -245,7 +247,7 @@ export const PING_VETOES: Cue[] = [
  * this?"): neither a ping nor a relay, whatever else the comment says.
  */
 export const WORK_STEP =
-  /\b(?:should|shall|can|could|may) i (?:now |just )?(?:request|ask for|set|add|open|submit|file|land|push|merge|create|send|go ahead|take|work on|pick)\b|\b(?:request|ask for|set|needs?|ready for|land) (?:a |the )?check-? ?in\b|\bcheck-?in-?needed\b|\b(?:would|is) the next step (?:be )?for me\b|\btake a (?:whirl|stab) at\b|\bis it ok(?:ay)? if i\b/;
+  /\b(?:should|shall|can|could|may) i (?:now |just )?(?:request|ask for|set|add|open|submit|file|land|push|merge|create|send|go ahead|take|work on|pick)\b|\b(?:request|ask for|set|needs?|ready for|land) (?:a |the )?check-? ?in\b|\bcheck-?in-?needed\b|\b(?:would|is) the next step (?:be )?for me\b|\btake a (?:whirl|stab) at\b|\bis it ok(?:ay)? if i\b|\b(?:should|shall|can) we (?:now )?(?:land|request|merge|push) (?:this|it)\b/;
 
 /** Delivery statements: someone telling where an item stands. Never counted inside a question. */
 export const RELAY_CUES: Cue[] = [
@@ -262,7 +264,7 @@ export const RELAY_CUES: Cue[] = [
     weight: 2,
     scope: 'statement',
     pattern: new RegExp(
-      String.raw`\b(?:released|published|shipped|tagged|cut|pushed out|put out)\s+(?:a\s+fix\s+(?:as|in)\s+|the fix\s+(?:as|in)\s+)?${TARGET}|\b(?:${TARGET}|(?:a |the )?new (?:version|release)(?: of [\w.@/-]+)?)\s+(?:was|has been|is|got|has)\s+(?:just\s+|now\s+|already\s+)?(?:released|published|shipped|out|tagged)|\b(?:is|was|has been|got|it'?s)\s+(?:already\s+|just\s+|now\s+)?(?:released|published|shipped)\s*(?:already|now)?\b|\bjust released\b|\breleased\b[^.]{0,30}\bwith the fix\b`,
+      String.raw`\b(?:released|published|shipped|tagged|cut|pushed out|put out)\s+(?:a\s+fix\s+(?:as|in)\s+|the fix\s+(?:as|in)\s+)?${TARGET}|\b(?:${TARGET}|(?:a |the )?new (?:version|release)(?: of [\w.@/-]+)?)\s+(?:was|has been|is|got|has)\s+(?:just\s+|now\s+|already\s+)?(?:released|published|shipped|out|tagged)|\b(?:is|was|has been|got|it'?s)\s+(?:already\s+|just\s+|now\s+)?(?:released|published|shipped)\b|\bjust released\b|\breleased\b[^.]{0,30}\bwith the fix\b`,
     ),
   },
   {
@@ -270,7 +272,7 @@ export const RELAY_CUES: Cue[] = [
     weight: 2,
     scope: 'statement',
     pattern: new RegExp(
-      String.raw`\b(?:will|should|shall|would|is going to|are going to|is set to|is expected to|ought to|'ll)\s+(?:now\s+)?(?:be\s+)?(?:land|landed|ship|shipped|released|published|included|fixed|resolved|available|out|in|part of|make it into|ride the trains?)\s+(?:now\s+)?(?:in|into|with|as|for|on)?\s*(?:the\s+)?${TARGET}`,
+      String.raw`\b(?:will|should|shall|would|is going to|are going to|is set to|is expected to|ought to|'ll)\s+(?:now\s+)?(?:be\s+)?(?:land|landed|ship|shipped|released|published|included|fixed|resolved|available|out|in|part of|make it into|ride the trains?)\s+(?:now\s+)?(?:in|into|with|as|for|on)?\s*(?:one of\s+)?(?:the\s+)?${TARGET}`,
     ),
   },
   {
@@ -292,7 +294,7 @@ export const RELAY_CUES: Cue[] = [
     weight: 2,
     scope: 'statement',
     pattern: new RegExp(
-      String.raw`\b(?:we|i)\s+(?:should|will|can|'ll|could)\s+(?:take|uplift|accept|land|ship)\s+(?:this|it|the fix|the patch)\s+(?:in|into|for|to|on)\s+(?:the\s+)?${TARGET}|\b(?:i'?ll|we'?ll|i will|we will)\s+(?:make|include|add|ship|land|put|get)\s+(?:this|it|the fix|a fix|this change|the change|that)?\s*(?:change\s+)?(?:in|into|to|for|with)\s+(?:the\s+)?${TARGET}|\b(?:i'?ll|we'?ll|i will|we will)\s+(?:be able to\s+)?(?:release|publish|push out|cut|ship)\s+(?:a fix|a new version|a release|it|this|the fix)`,
+      String.raw`\b(?:we|i)\s+(?:should|will|can|'ll|could)\s+(?:take|uplift|accept|land|ship)\s+(?:this|it|the fix|the patch)\s+(?:in|into|for|to|on)\s+(?:the\s+)?${TARGET}|\b(?:i'?ll|we'?ll|i will|we will)\s+(?:make|include|add|ship|land|put|get)\s+(?:this|it|the fix|a fix|this change|the change|that)?\s*(?:change\s+)?(?:in|into|to|for|with)\s+(?:the\s+)?${TARGET}|\b(?:i'?ll|we'?ll|i will|we will)\s+(?:release|publish|push out|cut|ship)\s+(?:a fix|a new version|a release|it|this|the fix)`,
     ),
   },
   {
@@ -308,14 +310,14 @@ export const RELAY_CUES: Cue[] = [
     weight: 2,
     scope: 'statement',
     pattern:
-      /(?:#\d+|\b(?:pr|pull request|fix|patch|change|commit|prlink|it))\s+(?:has been|have been|was|is|got|were|been)\s+(?:now\s+)?(?:merged|landed|reverted|committed|accepted)\b|\bmerged\s+(?:again|now|into (?:master|main|trunk|[\w.-]+ in #\d+))|\bmerged,? (?:just |now )?(?:needs?|waiting|pending)\b|\bin (?:master|main) but not (?:yet )?released\b|\b(?:is|it'?s|it is|now|fixed|merged|landed)\s+(?:now\s+)?(?:in|on)\s+(?:master|main|trunk|nightly)\b|\bnow that (?:this|it|#\d+) (?:has )?(?:landed|is merged|was merged)\b|\b(?:patch|fix|pr|change|commit)(?: (?:in|for|from|on) (?:bug \d+|#\d+|prlink|issuelink|the \w+ (?:bug|issue)))? (?:has |have |was |is |got )?(?:now |just )?(?:landed|merged)\b|\b(?:has been|was) reverted and (?:published|released)\b/,
+      /(?:#\d+|\b(?:pr|pull request|fix|patch|change|commit|prlink|it))\s+(?:has been|have been|was|is|got|were|been)\s+(?:now\s+)?(?:merged|landed|reverted|committed|accepted)\b|\bmerged\s+(?:now|into (?:master|main|trunk|[\w.-]+ in #\d+))|\b(?:in (?:master|main)|merged),? but not (?:yet )?(?:released|published|shipped)\b|\b(?:is|it'?s|it is|now|fixed|merged|landed)\s+(?:now\s+)?(?:in|on)\s+(?:master|main|trunk|nightly)\b|\bnow that (?:this|it|#\d+) (?:has )?(?:landed|is merged|was merged)\b|\b(?:patch|fix|pr|change|commit)(?: (?:in|for|from|on) (?:bug \d+|#\d+|prlink|issuelink|the \w+ (?:bug|issue)))? (?:has |have |was |is |got )?(?:now |just )?(?:landed|merged)\b|\b(?:has been|was) reverted and (?:published|released)\b/,
   },
   {
     name: 'tracked-for-release',
     weight: 2,
     scope: 'statement',
     pattern: new RegExp(
-      String.raw`\btrack(?:ing|ed)\s+(?:this\s+|it\s+)?(?:for|in|at|against|as|under)\b|\b(?:targeted|scheduled|planned|milestoned|slated|nominated)\s+(?:for|at)\s+(?:the\s+)?${TARGET}|\bships? there\b`,
+      String.raw`\btrack(?:ing|ed)\s+(?:this\s+|it\s+)?(?:for|in|against|as|under)\b|\b(?:targeted|scheduled|planned|milestoned|slated|nominated)\s+(?:for|at)\s+(?:the\s+)?${TARGET}|\bships? there\b`,
     ),
   },
   {
@@ -323,26 +325,28 @@ export const RELAY_CUES: Cue[] = [
     weight: 2,
     scope: 'statement',
     pattern:
-      /\bnothing (?:more|else|further|left) to (?:track|do|fix)\b|\b(?:we )?can (?:finally )?close this\b|\bassum\w* (?:this|it) (?:has been|is) (?:resolved|fixed)\b|\b(?:has|have) been (?:labell?ed|marked) (?:as )?fixed\b|\bmarking (?:this )?(?:as )?(?:fixed|resolved|verified)\b|\bfresh installs? [^.]{0,40}should work\b|\bis up and running\b/,
+      /\bnothing (?:more|else|further|left) to (?:track|do|fix)\b|\b(?:we )?can (?:finally )?close this\b|\bassum\w* (?:this|it) (?:has been|is) (?:resolved|fixed)\b|\b(?:has|have) been (?:labell?ed|marked) (?:as )?fixed\b|\bmarking (?:this )?(?:as )?(?:fixed|resolved|verified)\b|\bis up and running\b/,
   },
   {
     name: 'not-worked-on',
     weight: 2,
     scope: 'statement',
     pattern:
-      /\b(?:nobody|no one|noone) (?:is|has (?:been )?)(?:working|done the work|looked|picked)|\b(?:haven'?t|have not|hasn'?t) (?:been able to )?(?:prioriti[sz]e|start(?:ed)? (?:working|on)|got(?:ten)? to (?:it|this))/,
+      /\b(?:nobody|no one|noone) (?:is|has (?:been )?)(?:working|looked|picked)|\b(?:haven'?t|have not|hasn'?t) (?:been able to )?(?:prioriti[sz]e|start(?:ed)? (?:working|on)|got(?:ten)? to (?:it|this))/,
   },
   {
     name: 'status-for-followers',
     weight: 1,
     pattern:
-      /\bfor (?:those|everyone|anyone) (?:who (?:are|is) )?(?:coming here|following|subscribed|watching|waiting)|\b(?:wanted|want) to (?:provide|give) (?:everyone |you all )?an update\b|\bto update on\b/,
+      /\bfor (?:those|everyone|anyone) (?:who (?:are|is) )?(?:coming here|following|subscribed|watching|waiting)|\bto update on\b/,
   },
 ];
 
-/** A sentence that says something is *not* delivered ("still broken in 1.8", "not fixed in 2.0"). */
-export const NEGATED_DELIVERY =
-  /(?<!\bbut )\b(?:not|n't|never|no longer)\b[^.]{0,30}\b(?:fixed|released|resolved|merged|published|shipped|available)\b|\bstill (?:an issue|broken|happening|failing|present|occurring|there)\b/;
+/** A sentence that says the item is still not right ("still broken in 1.8"): no delivery in it counts. */
+export const STILL_BROKEN = /\bstill (?:an issue|broken|happening|failing|present|occurring|there)\b/;
+
+/** Words just before a delivery phrase that deny it ("not released on npm", "isn't fixed in 2.0"). */
+export const NEGATION_BEFORE = /(?:\bnot|n't|\bnever|\bno longer|\bnor)\s+(?:\w+\s+)?$/;
 
 /** Hoping or wishing for a release is not telling it ("I hope the new release is out soon"). */
 export const HOPED_DELIVERY = /\bi (?:hope|wish)\b|\blooking forward\b|\bcan'?t wait\b|\bi'?d (?:love|like)\b/;
@@ -351,6 +355,7 @@ export const HOPED_DELIVERY = /\bi (?:hope|wish)\b|\blooking forward\b|\bcan'?t 
 export const VERIFY_REQUEST =
   /\b(?:can|could|would|will) (?:you|anyone|someone|somebody|anybody|u)(?: affected by this)?(?: please)? (?:try|verify|confirm|check|test|install|let (?:me|us) know|give it a (?:try|go|shot))|\bplease (?:verify|confirm|check|try|test)\b/;
 
+/** A product manager passing engineering's word on ("the team says", "checked with Sam"), in six languages. */
 export const RELAY_ATTRIBUTION: Cue[] = [
   {
     name: 'cites-engineering',
@@ -404,6 +409,7 @@ export const RELAY_ATTRIBUTION: Cue[] = [
   },
 ];
 
+/** A status lead-in ("Update:", "FYI"); counts for a product manager together with delivery words. */
 export const RELAY_LEAD_IN: Cue = {
   name: 'status-lead-in',
   weight: 1,
@@ -414,6 +420,7 @@ export const RELAY_LEAD_IN: Cue = {
 export const RELAY_CONTENT =
   /\b(?:fix(?:ed)?|hotfix|patch|ships?|shipped|releas\w*|deploy\w*|merged|in review|review|pr|code-?complete|in progress|qa|staging|prod(?:uction)?|sprint|eta|blocked|roll(?:ed)? ?back|mitigat\w*|live|done|finished|root cause|reproduced|working on|picked (?:it )?up|waiting on|scheduled|planned|target date|tomorrow|tmrw|tonight|next week|this week|end of (?:week|sprint)|back to normal|\d+(?:-\d+)? days|another (?:day|week)|day or two|couple (?:of )?days|recovering|failover|monday|tuesday|wednesday|thursday|friday|behoben|fertig|arbeiten dran|morgen|montag|dienstag|mittwoch|donnerstag|freitag|correctif|livre|en cours|prevu|mise en prod|deploye|semaine prochaine|en revue|lundi|mardi|mercredi|jeudi|vendredi|correccion|arreglado|revision|lunes|martes|miercoles|jueves|viernes|correcao|revisao|producao|semana que vem|previsao|segunda|terca|quarta|quinta|sexta|gepland|volgende (?:week|sprint)|maandag|dinsdag|woensdag|donderdag|vrijdag)\b/;
 
+/** Release notes and changelogs mention fixes and ETAs without asking or telling anyone: `other`. */
 export const RELEASE_NOTES =
   /^\W*(?:#+\s*)?(?:release notes?|release \d|changelog|notes de version|versionshinweise|notas de (?:la )?version)\b/;
 

@@ -55,56 +55,55 @@ const INLINE_VERSION = /^(?:v?\d+(?:\.\d+)+[\w.-]*|[\w@/.-]+@\d[\w.-]*)$/;
 const EMAIL_TAIL =
   /(?:^|\n|\s)(?:on (?:mon|tue|wed|thu|fri|sat|sun|\d)[^\n]{0,120}?wrote:?|le [^\n]{0,80}?a ecrit ?:?|-{2,} ?you are receiving this because|you are receiving this because)[\s\S]*$/;
 
-/** Remove what is mentioned rather than said, recording what was removed. */
+/** Keep the lines `keep` accepts. */
+const keepLines = (text: string, keep: (line: string) => boolean): string => text.split('\n').filter(keep).join('\n');
+
+/**
+ * Remove what is mentioned rather than said, recording what was removed. Each
+ * step runs only when its marker character is there: most comments are short.
+ */
 const stripMentions = (text: string, removed: string[]): string => {
   const note = (what: string, before: string, after: string): string => {
     if (before !== after && !removed.includes(what)) removed.push(what);
     return after;
   };
   let out = text;
-  // Inline code that is a version ("fixed in `2.1.1`") is kept: it says where the fix is.
-  out = note(
-    'code',
-    out,
-    out
+  if (out.includes('`')) {
+    // Inline code that is a version ("fixed in `2.1.1`") is kept: it says where the fix is.
+    const code = out
       .replace(/```[\s\S]*?(?:```|$)/g, ' ')
-      .replace(/`([^`\n]*)`/g, (_, code: string) => (INLINE_VERSION.test(code) ? ` ${code} ` : ' code ')),
-  );
-  out = note('quoted reply', out, out.replace(EMAIL_TAIL, ' '));
-  out = note(
-    'quoted text',
-    out,
-    out
-      .split('\n')
-      .filter((line) => !/^\s*>/.test(line))
-      .join('\n'),
-  );
-  out = note(
-    'stack trace',
-    out,
-    out
-      .split('\n')
-      .filter((line) => !/^\s+at\s+\S+\s*\(/.test(line))
-      .join('\n'),
-  );
+      .replace(/`([^`\n]*)`/g, (_, inline: string) => (INLINE_VERSION.test(inline) ? ` ${inline} ` : ' code '));
+    out = note('code', out, code);
+  }
+  if (/wrote|ecrit|receiving/.test(out)) out = note('quoted reply', out, out.replace(EMAIL_TAIL, ' '));
+  if (out.includes('>'))
+    out = note(
+      'quoted text',
+      out,
+      keepLines(out, (line) => !/^\s*>/.test(line)),
+    );
+  if (out.includes(' at ')) {
+    out = note(
+      'stack trace',
+      out,
+      keepLines(out, (line) => !/^\s+at\s+\S+\s*\(/.test(line)),
+    );
+  }
   out = note(
     'patch title',
     out,
-    out
-      .split('\n')
-      .filter((line) => !PATCH_TITLE_LINE.test(line))
-      .join('\n'),
+    keepLines(out, (line) => !PATCH_TITLE_LINE.test(line)),
   );
-  out = out
-    .replace(/!\[[^\]]*\]\([^)]*\)/g, ' ')
-    .replace(/\[([^\]]*)\]\((\S+?)\)/g, (_, label: string, url: string) => ` ${label} ${linkToken(url)} `)
-    .replace(/<?https?:\/\/[^\s)>\]]+>?/g, (url) => linkToken(url))
-    .replace(/'[^'\n]*'(?=\s*[;,)])/g, ' ');
-  out = note('quoted phrase', out, out.replace(/"[^"\n]*"/g, ' '));
-  return out
-    .replace(/(?<![\w.-])@[\w-]+(?:\/[\w-]+)?/g, ' @someone ')
-    .replace(/[ \t]+/g, ' ')
-    .trim();
+  if (out.includes('http') || out.includes('](')) {
+    out = out
+      .replace(/!\[[^\]]*\]\([^)]*\)/g, ' ')
+      .replace(/\[([^\]]*)\]\((\S+?)\)/g, (_, label: string, url: string) => ` ${label} ${linkToken(url)} `)
+      .replace(/<?https?:\/\/[^\s)>\]]+>?/g, (url) => linkToken(url));
+  }
+  if (out.includes("'")) out = out.replace(/'[^'\n]*'(?=\s*[;,)])/g, ' ');
+  if (out.includes('"')) out = note('quoted phrase', out, out.replace(/"[^"\n]*"/g, ' '));
+  if (out.includes('@')) out = out.replace(/(?<![\w.-])@[\w-]+(?:\/[\w-]+)?/g, ' @someone ');
+  return out.replace(/[ \t]+/g, ' ').trim();
 };
 
 /** Split prose into sentences at `.`, `!`, `?` followed by space, and at line breaks. */

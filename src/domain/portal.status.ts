@@ -142,7 +142,10 @@ const openWords = (stage: Stage, input: StatusInput, noun: string): Sentences =>
         `The team looks at the ${noun}, confirms it and decides how urgent it is.`,
       ];
     case 'acknowledged':
-      return [`The team has confirmed the ${noun} and will plan the work.`, 'It gets scheduled into a sprint or a release.'];
+      return [
+        `The team has confirmed the ${noun} and will plan the work.`,
+        'It gets scheduled into a sprint or a release.',
+      ];
     case 'waiting':
       return [
         'The team is waiting on someone outside the team (the reporter, a customer or another company) before it can go on.',
@@ -180,9 +183,7 @@ export const statusWords = (input: StatusInput, charter: Charter | undefined, no
   const verdict = judgeStage(input, stagePolicyOf(charter));
   const noun = nounOf(input.kind);
   const [status, next] =
-    incidentWords(verdict.stage, input) ??
-    closedWords(verdict, input, noun) ??
-    openWords(verdict.stage, input, noun);
+    incidentWords(verdict.stage, input) ?? closedWords(verdict, input, noun) ?? openWords(verdict.stage, input, noun);
 
   let nextUpdateDue: string | null = null;
   let responseTarget: string | null = null;

@@ -123,7 +123,18 @@ const PATTERNS: [RegExp, Closing][] = [
  */
 export const closingReasonOf = (value: string | null | undefined): Closing | null => {
   if (value === null || value === undefined) return null;
-  const key = squash(value);
+  const known = seen.get(value);
+  if (known !== undefined) return known;
+  const reason = readReason(squash(value));
+  // The same few values come back on every event of every closed item: remember them (a bounded, pure cache).
+  if (seen.size >= 4096) seen.clear();
+  seen.set(value, reason);
+  return reason;
+};
+
+const seen = new Map<string, Closing | null>();
+
+const readReason = (key: string): Closing | null => {
   if (key === '' || key === 'unresolved' || key === 'none') return null;
   if (Object.hasOwn(EXACT, key)) return EXACT[key]!;
   for (const [pattern, reason] of PATTERNS) if (pattern.test(key)) return reason;

@@ -66,13 +66,7 @@ export const NO_FIX_STAGES: ReadonlySet<Stage> = new Set([
 ]);
 
 /** Stages of a closed item; every other stage is open. */
-export const CLOSED_STAGES: ReadonlySet<Stage> = new Set([
-  'fixed',
-  'live',
-  'verified',
-  'resolved',
-  ...NO_FIX_STAGES,
-]);
+export const CLOSED_STAGES: ReadonlySet<Stage> = new Set(['fixed', 'live', 'verified', 'resolved', ...NO_FIX_STAGES]);
 
 /** True while the item is still being worked on (stakeholders may expect updates). */
 export const isOpenStage = (stage: Stage): boolean => !CLOSED_STAGES.has(stage);
@@ -207,16 +201,29 @@ export const judgeStage = (item: StageInput, policy: StagePolicy = NO_STAGE_POLI
   const closing = category === 'done' ? reconcileClosing(item.state, item.resolution) : null;
   if (item.kind === 'incident') return { stage: incidentStage(item, closing), closing, liveBy: null };
   if (closing !== null) return closedStage(item, closing, policy);
-  const open = (stage: Stage): StageVerdict => ({ stage, closing: null, liveBy: null });
-  if (item.mergedAt !== null && deployedAfterFix(item)) return { stage: 'live', closing: null, liveBy: 'deployment' };
-  if (item.mergedAt !== null) return open('fix_ready');
-  if (item.prOpen || category === 'in_review') return open('fix_in_review');
-  if (category === 'in_progress') return open('being_fixed');
-  if (category === 'waiting') return open('waiting');
-  if (category === 'scheduled') return open('scheduled');
-  if (category === 'acknowledged' || item.assignee) return open('acknowledged');
-  return open('reported');
+  if (item.mergedAt !== null && deployedAfterFix(item)) return LIVE_OPEN;
+  return OPEN_VERDICTS[openStage(item, category)];
 };
+
+type OpenStage = 'fix_ready' | 'fix_in_review' | 'being_fixed' | 'waiting' | 'scheduled' | 'acknowledged' | 'reported';
+
+const openStage = (item: StageInput, category: StateCategory): OpenStage => {
+  if (item.mergedAt !== null) return 'fix_ready';
+  if (item.prOpen || category === 'in_review') return 'fix_in_review';
+  if (category === 'in_progress') return 'being_fixed';
+  if (category === 'waiting') return 'waiting';
+  if (category === 'scheduled') return 'scheduled';
+  if (category === 'acknowledged' || item.assignee) return 'acknowledged';
+  return 'reported';
+};
+
+// Verdicts of open items, made once: the projection judges every event of every item.
+const LIVE_OPEN: StageVerdict = Object.freeze({ stage: 'live', closing: null, liveBy: 'deployment' });
+const OPEN_VERDICTS = Object.fromEntries(
+  (['fix_ready', 'fix_in_review', 'being_fixed', 'waiting', 'scheduled', 'acknowledged', 'reported'] as const).map(
+    (stage) => [stage, Object.freeze({ stage, closing: null, liveBy: null })],
+  ),
+) as Record<OpenStage, StageVerdict>;
 
 /** The stage alone (see `judgeStage`). */
 export const deriveStage = (item: StageInput, policy: StagePolicy = NO_STAGE_POLICY): Stage =>

@@ -167,24 +167,26 @@ describe.each(engines)('boundary monitor over the DevLake GitHub and Jira data o
   /** Loads everything in one append, then recomputes from the log. */
   const loadAndRecompute = async (): Promise<Judgement[]> => {
     const appended = await appendEvents(ctx, events);
-    // 686 mapped events; the 5 duplicates are the links of the five PRs that fix an issue, which the pull
-    // request mapper gives once with the opening and once with the merge; the log keeps one of each.
-    expect(appended).toMatchObject({ received: 686, stored: 681, duplicates: 5 });
+    // 685 mapped events; the 5 duplicates are the links of the five PRs that fix an issue, which the pull
+    // request mapper gives once with the opening and once with the merge; the log keeps one of each. (Issue
+    // ants#217 is closed once: its `closed_at`, 14:45:35, is the timeline's close at 14:45:36.)
+    expect(appended).toMatchObject({ received: 685, stored: 680, duplicates: 5, unchanged: 0 });
     const result = await recomputeBoundaries(ctx);
-    expect(result).toMatchObject({ events: 681, decisions: 90, crossings: 75 });
+    expect(result).toMatchObject({ events: 680, decisions: 81, crossings: 67 });
     return judgements(database);
   };
 
-  it('finds 90 decisions: 75 crossings, 5 in lane and 10 charter gaps, all explained per domain', async () => {
+  it('finds 81 decisions: 67 crossings, 4 in lane and 10 charter gaps, all explained per domain', async () => {
     const rows = await loadAndRecompute();
     expect(tally(rows)).toEqual({
       // Rankin (product manager) hands out the EE work: every assignment of someone else is his.
       'enterprise eng.assignment informed product_to_engineering': 38,
-      // Fix versions and sprints of the eight items typed Technical-Debt until 2020-11-10.
-      'enterprise eng.tech-debt consulted product_to_engineering': 34,
-      'enterprise eng.tech-debt decider other': 5,
+      // Fix versions and sprints of the eight items typed Technical-Debt until 2020-11-10. A fix version moved
+      // (Jira writes the removal and the addition as two items of one history) is one decision: eight moves.
+      'enterprise eng.tech-debt consulted product_to_engineering': 27,
+      'enterprise eng.tech-debt decider other': 4,
       // The one bug, EE-23: its fix version set, then moved from v2.5.5 to v2.5.4.
-      'enterprise eng.bug-triage consulted product_to_engineering': 3,
+      'enterprise eng.bug-triage consulted product_to_engineering': 2,
       // ants' issue templates assign panjf2000 in the reporter's name; reporters are not in the charter.
       'ants eng.assignment unknown other': 10,
     });
@@ -201,37 +203,37 @@ describe.each(engines)('boundary monitor over the DevLake GitHub and Jira data o
     const team = (id: string) => report.teams.find((t) => t.team.id === id)!;
     const enterprise = team('enterprise');
     expect(enterprise.totals).toEqual({
-      decisions: 80,
-      inLane: 5,
-      crossings: 75,
+      decisions: 71,
+      inLane: 4,
+      crossings: 67,
       bots: 0,
       charterGaps: 0,
-      shareInLane: 0.063,
-      directions: { product_to_engineering: 75, engineering_to_product: 0, other: 0 },
+      shareInLane: 0.056,
+      directions: { product_to_engineering: 67, engineering_to_product: 0, other: 0 },
     });
     expect(
       enterprise.domains.map((d) => [d.domain, d.decidedBy, d.decisions, d.inLane, d.crossings, d.shareInLane]),
     ).toEqual([
-      ['eng.tech-debt', 'engineering', 39, 5, 34, 0.128],
       ['eng.assignment', 'engineering', 38, 0, 38, 0],
-      ['eng.bug-triage', 'engineering', 3, 0, 3, 0],
+      ['eng.tech-debt', 'engineering', 31, 4, 27, 0.129],
+      ['eng.bug-triage', 'engineering', 2, 0, 2, 0],
     ]);
     expect(enterprise.domains.find((d) => d.domain === 'eng.tech-debt')!.byRole).toEqual([
-      { role: 'product-manager', decisions: 34, crossings: 34 },
-      { role: 'tech-lead', decisions: 5, crossings: 0 },
+      { role: 'product-manager', decisions: 27, crossings: 27 },
+      { role: 'tech-lead', decisions: 4, crossings: 0 },
     ]);
     expect(enterprise.concentration.map((c) => [c.domain, c.crossings])).toEqual([
       ['eng.assignment', 38],
-      ['eng.tech-debt', 34],
-      ['eng.bug-triage', 3],
+      ['eng.tech-debt', 27],
+      ['eng.bug-triage', 2],
     ]);
     // All of it happened in four weeks of June and July 2020: the backlog written on 2020-06-12, the sprint
     // reshuffles that followed, and the re-plan of 2020-07-14 (Beijing time) that moved v2.7.0 to SaaS.
     expect(enterprise.weeks.filter((w) => w.decisions > 0).map((w) => [w.week, w.decisions, w.crossings])).toEqual([
-      ['2020-06-08', 55, 55],
-      ['2020-06-15', 8, 4],
-      ['2020-07-06', 5, 4],
-      ['2020-07-13', 12, 12],
+      ['2020-06-08', 54, 54],
+      ['2020-06-15', 7, 4],
+      ['2020-07-06', 4, 3],
+      ['2020-07-13', 6, 6],
     ]);
 
     const ants = team('ants');
@@ -244,8 +246,10 @@ describe.each(engines)('boundary monitor over the DevLake GitHub and Jira data o
     const of = (source: string, id: string) => rows.find((r) => r.source === source && r.source_event_id === id);
 
     // EE-23 (缺陷, a bug), history 11157 at 2020-06-12 15:48:04 +0800: Rankin Zheng moves the fix version
-    // from v2.5.5 to v2.5.4. Jira writes that as two items, so the monitor sees two decisions.
-    expect(of('jira', 'EE-23/changelog/11157/0')).toMatchObject({
+    // from v2.5.5 to v2.5.4. Jira writes that as two items (removed, added); the move is one decision, on the
+    // item that adds the new version.
+    expect(of('jira', 'EE-23/changelog/11157/0')).toBeUndefined();
+    expect(of('jira', 'EE-23/changelog/11157/1')).toMatchObject({
       item_key: 'EE-23',
       domain: 'eng.bug-triage',
       rule: 'bug-schedule',
@@ -254,11 +258,10 @@ describe.each(engines)('boundary monitor over the DevLake GitHub and Jira data o
       direction: 'product_to_engineering',
       crossing: 1,
       sentence:
-        'Milestone of bug EE-23 was cleared by a product manager (Rankin). In the Enterprise charter, bug scheduling ' +
+        'Milestone of bug EE-23 was changed by a product manager (Rankin). In the Enterprise charter, bug scheduling ' +
         'is decided by engineering (the tech lead yuxiang and the engineers Dingding, yanghui, chao.cheng and 4 more); ' +
         'product is consulted.',
     });
-    expect(of('jira', 'EE-23/changelog/11157/1')!.sentence).toMatch(/^Milestone of bug EE-23 was set by a product/);
 
     // EE-6, history 11312 at 2020-06-12 21:47:07 +0800: Rankin takes the story from Dingding Zhang and gives it
     // to Gerile Tu. Assignment is engineering's; product is only informed.
@@ -360,7 +363,7 @@ describe.each(engines)('boundary monitor over the DevLake GitHub and Jira data o
         const batchCtx: ServiceContext = { ...ctx, database: db };
         for (const batch of batches) await appendEvents(batchCtx, batch);
         const incremental = await db.db.selectFrom('boundary_decision').selectAll().orderBy('event_id').execute();
-        expect(incremental).toHaveLength(90);
+        expect(incremental).toHaveLength(81);
         await recomputeBoundaries(batchCtx);
         expect(await db.db.selectFrom('boundary_decision').selectAll().orderBy('event_id').execute()).toEqual(
           incremental,

@@ -221,7 +221,7 @@ export const appendEvents = async (
         itemsUpdated: first.itemsUpdated,
         itemsReplayed: first.itemsReplayed,
       },
-      unknownActors: ctx.charter() ? unknownActors(first.stored) : [],
+      unknownActors: ctx.charter() ? unknownActors(first.stored, ctx.charter()!.index) : [],
       notice:
         first.stored.length === 0
           ? null
@@ -369,16 +369,27 @@ const appendInTransaction = async (
   return { teams, stored, itemsUpdated: next.length, itemsReplayed: replayKeys.length, derived };
 };
 
+/**
+ * True for an actor identity the charter names neither as a person (own id,
+ * alias, connector identity) nor as a bot: `lanes sources` lists it as an
+ * unmapped identity, and `lanes import` counts it the same way.
+ */
+export const isUnknownActor = (identity: string | null, index: CharterIndex): boolean =>
+  identity !== null && !index.personByIdentity.has(identity) && !identity.startsWith('bot:') && !index.isBot(identity);
+
+/** Actors the charter names neither as a person nor as a bot, once per event (`isUnknownActor`). */
 const unknownActors = (
   stored: readonly LoggedEvent[],
+  index: CharterIndex,
 ): { source: string; category: 'identity'; value: string; count: number }[] => {
   const counts = new Map<string, { source: string; category: 'identity'; value: string; count: number }>();
   for (const e of stored) {
-    if (!e.actorIdentity || e.actorPersonId || e.actorIdentity.startsWith('bot:')) continue;
-    const key = `${e.source}\u0001${e.actorIdentity}`;
+    const identity = e.actorIdentity;
+    if (identity === null || !isUnknownActor(identity, index)) continue;
+    const key = `${e.source}\u0001${identity}`;
     const entry = counts.get(key);
     if (entry) entry.count += 1;
-    else counts.set(key, { source: e.source, category: 'identity', value: e.actorIdentity, count: 1 });
+    else counts.set(key, { source: e.source, category: 'identity', value: identity, count: 1 });
   }
   return [...counts.values()];
 };

@@ -1,18 +1,22 @@
 import { parseImportMap } from '../connectors/file/import.map.js';
 import { mapImportFile, type UnmappedOccurrence } from '../connectors/file/import.mapper.js';
 import { AppError } from '../domain/errors.js';
-import { validateEventBatch } from '../domain/event.js';
+import { identityKey, validateEventBatch, type EventInput } from '../domain/event.js';
 import { bumpUnmapped } from '../store/connector.repository.js';
 import { existingSourceEventIds } from '../store/event.repository.js';
 import type { ServiceContext } from './context.js';
-import { appendEvents, MAX_BATCH } from './events.service.js';
+import { appendEvents, isUnknownActor, MAX_BATCH } from './events.service.js';
 import { UnmappedTally } from './unmapped.js';
 
-/** Values of a file the map could not translate: distinct values, and the rows and fields they stood in. */
+/**
+ * Values of a file Lanes could not translate — the map's untranslated values
+ * and the actors the charter knows neither as people nor as bots — as
+ * distinct values and times, the unit `lanes sources` shows.
+ */
 export interface ImportUnmapped {
   /** Distinct (category, value) pairs: what to add to the map. */
   values: number;
-  /** Times they occur in the file (once per row and field). */
+  /** Times they occur in the file (once per row and field; an unknown actor once per event). */
   occurrences: number;
   /** Of those, the ones in rows not imported before: what this run adds to `lanes sources`. */
   newOccurrences: number;
@@ -30,7 +34,35 @@ export interface ImportResult {
   rejections: { line: number; file?: 'items'; message: string }[];
 }
 
-const summarise = (occurrences: readonly UnmappedOccurrence[], isNew: (line: number) => boolean): ImportUnmapped => {
+/**
+ * Actors the charter knows neither as people nor as bots, once per event, as
+ * `appendEvents` counts them for `lanes sources` (only with a charter, and
+ * only for events it stores): `all` in the file, `fresh` on new events.
+ */
+const unknownActorsOf = (
+  ctx: ServiceContext,
+  events: readonly EventInput[],
+  existing: ReadonlySet<string>,
+): { all: UnmappedOccurrence[]; fresh: number } => {
+  const index = ctx.charter()?.index;
+  if (!index) return { all: [], fresh: 0 };
+  const all: UnmappedOccurrence[] = [];
+  let fresh = 0;
+  for (const e of events) {
+    const identity = e.actor ? identityKey(e.actor) : null;
+    if (identity === null || !isUnknownActor(identity, index)) continue;
+    // Line 0: counted by `fresh`, not by the rows' newness.
+    all.push({ line: 0, category: 'identity', value: identity });
+    if (!existing.has(e.sourceEventId)) fresh += 1;
+  }
+  return { all, fresh };
+};
+
+const summarise = (
+  occurrences: readonly UnmappedOccurrence[],
+  isNew: (line: number) => boolean,
+  freshIdentities = 0,
+): ImportUnmapped => {
   const all = new UnmappedTally();
   for (const o of occurrences) all.add('', o.category, o.value);
   const list = all
@@ -40,7 +72,7 @@ const summarise = (occurrences: readonly UnmappedOccurrence[], isNew: (line: num
   return {
     values: list.length,
     occurrences: occurrences.length,
-    newOccurrences: occurrences.filter((o) => isNew(o.line)).length,
+    newOccurrences: occurrences.filter((o) => o.line !== 0 && isNew(o.line)).length + freshIdentities,
     list,
   };
 };
@@ -106,7 +138,8 @@ export const importFile = async (
   });
   const isNew = (line: number): boolean => !seenLines.has(line);
   result.newEvents = mapped.events.filter((e) => !existing.has(e.sourceEventId)).length;
-  result.unmapped = summarise(mapped.unmapped, isNew);
+  const actors = unknownActorsOf(ctx, mapped.events, existing);
+  result.unmapped = summarise([...mapped.unmapped, ...actors.all], isNew, actors.fresh);
   if (input.dryRun) return result;
   for (let i = 0; i < checked.events.length; i += MAX_BATCH) {
     const r = await appendEvents(ctx, checked.events.slice(i, i + MAX_BATCH));

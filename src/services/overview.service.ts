@@ -16,7 +16,6 @@ export interface Overview {
   freshness: SourceState[];
 }
 
-
 /**
  * The workspace at a glance: teams, items by kind and stage, recent activity,
  * data freshness. Stakeholders get counts of the items the portal shows them and

@@ -29,9 +29,9 @@ const count = async (ctx: ServiceContext, table: 'item' | 'portal_item'): Promis
 
 /** Ids of stage changes not fanned out yet. */
 const pendingChanges = async (ctx: ServiceContext): Promise<string[]> =>
-  (
-    await ctx.database.db.selectFrom('item_stage_change').select('id').where('fanned_out_at', 'is', null).execute()
-  ).map((r) => r.id);
+  (await ctx.database.db.selectFrom('item_stage_change').select('id').where('fanned_out_at', 'is', null).execute()).map(
+    (r) => r.id,
+  );
 
 /**
  * Rebuilds the projection and the portal from the log. Stage changes found
@@ -45,7 +45,11 @@ const rebuildQuietly = async (ctx: ServiceContext, fingerprint: string): Promise
   await withTransaction(ctx.database, async (tx) => {
     await setMetaInTx(tx, FINGERPRINT_KEY, fingerprint);
     const at = ctx.clock().toISOString();
-    await tx.trx.updateTable('item_stage_change').set({ fanned_out_at: at }).where('fanned_out_at', 'is', null).execute();
+    await tx.trx
+      .updateTable('item_stage_change')
+      .set({ fanned_out_at: at })
+      .where('fanned_out_at', 'is', null)
+      .execute();
     for (let i = 0; i < waiting.length; i += 500) {
       const ids = waiting.slice(i, i + 500);
       await tx.trx.updateTable('item_stage_change').set({ fanned_out_at: null }).where('id', 'in', ids).execute();

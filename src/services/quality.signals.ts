@@ -479,7 +479,7 @@ export const computeBugSignals = async (ctx: ServiceContext, tx: Tx, scope: Sign
   const outflow = await sql<WeekCountRow>`
     select i.team, i.component, ${weekOfStage} as week, count(*) as n
     from item_stage_change s join item i on i.key = s.item_key
-    where s.to_stage in ('live', 'verified') and (s.from_stage is null or s.from_stage not in ('live', 'verified'))
+    where s.to_stage in ('fixed', 'live', 'verified') and (s.from_stage is null or s.from_stage not in ('fixed', 'live', 'verified'))
       and s.occurred_at >= ${since} and i.kind = 'bug' and ${teamFilter('i.team', scope.teams)}
     group by i.team, i.component, ${weekOfStage}
   `.execute(tx.trx);
@@ -587,8 +587,8 @@ export const computeBugSignals = async (ctx: ServiceContext, tx: Tx, scope: Sign
             and (i.created_at >= ${from} or i.closed_at is null or i.closed_at > ${firstEnd})
         ) or exists (
           select 1 from item i cross join item_stage_change s
-          where ${same} and s.item_key = i.key and s.to_stage in ('live', 'verified')
-            and (s.from_stage is null or s.from_stage not in ('live', 'verified')) and s.occurred_at >= ${from} and s.occurred_at < ${since}
+          where ${same} and s.item_key = i.key and s.to_stage in ('fixed', 'live', 'verified')
+            and (s.from_stage is null or s.from_stage not in ('fixed', 'live', 'verified')) and s.occurred_at >= ${from} and s.occurred_at < ${since}
         ) or exists (
           select 1 from item i cross join event e
           where ${same} and e.item_key = i.key and e.kind = 'reopened' and e.occurred_at >= ${from} and e.occurred_at < ${since}

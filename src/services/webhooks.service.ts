@@ -60,7 +60,7 @@ export interface IntakeOptions extends Partial<Omit<DrainOptions, 'auto' | 'rece
 }
 
 /** Deliveries count as arriving for this long after the last one: mapping keeps its batches short meanwhile. */
-const RECEIVING_MS = 250;
+const RECEIVING_MS = 1000;
 
 const SECRET_OF: Record<ProviderName, SecretName> = {
   github: 'LANES_GITHUB_WEBHOOK_SECRET',
@@ -95,6 +95,8 @@ export const createWebhookIntake = (
   let queue: Pending[] = [];
   let flushing: Promise<void> | null = null;
   let lastReceiveAt = 0;
+  /** Deliveries being received: verified, stored and answered. */
+  const answering = new Set<Promise<WebhookReceipt>>();
 
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
@@ -166,8 +168,10 @@ export const createWebhookIntake = (
     ...drainOptions,
     auto: autoDrain,
     receiving: () => Date.now() - lastReceiveAt < RECEIVING_MS,
-    // Acknowledging comes first: a batch starts once the deliveries waiting to be stored are.
+    // Acknowledging comes first: a batch starts once the deliveries being received when it was due are answered
+    // (verified, stored, committed), so each waits for one batch at most, however many turns of the loop it takes.
     beforeBatch: async () => {
+      if (answering.size > 0) await Promise.allSettled([...answering]);
       while (flushing) await flushing;
     },
   });
@@ -185,7 +189,7 @@ export const createWebhookIntake = (
     return secret;
   };
 
-  const receive = async (
+  const receiveOne = async (
     providerName: ProviderName,
     rawBody: Buffer,
     headers: WebhookHeaders,
@@ -216,6 +220,16 @@ export const createWebhookIntake = (
     });
     if (stored) mapping.kick();
     return { deliveryId, eventType, stored };
+  };
+
+  const receive = (providerName: ProviderName, rawBody: Buffer, headers: WebhookHeaders): Promise<WebhookReceipt> => {
+    const receipt = receiveOne(providerName, rawBody, headers);
+    answering.add(receipt);
+    receipt.then(
+      () => answering.delete(receipt),
+      () => answering.delete(receipt),
+    );
+    return receipt;
   };
 
   const close = async (): Promise<void> => {

@@ -80,6 +80,29 @@ const withSqliteDurability = async <T>(
 /** SQLite's number for `synchronous=FULL` (EXTRA is 3). */
 const FULL = 2;
 
+const asynchronousCommits = new WeakMap<Database, Promise<boolean>>();
+
+/**
+ * Whether this PostgreSQL session commits without waiting for its WAL to be
+ * flushed (`synchronous_commit = off`, set for the server, database or role):
+ * then delivery transactions turn it on for themselves. Every other value
+ * (`on`, the default; `local`, `remote_write`, `remote_apply`) waits for the
+ * local flush at least. Asked once per database handle: its connections share
+ * their defaults.
+ */
+const commitsAsynchronously = (database: Database): Promise<boolean> => {
+  let known = asynchronousCommits.get(database);
+  if (!known) {
+    known = sql<{ value: string }>`SELECT current_setting('synchronous_commit') AS value`
+      .execute(database.db)
+      .then((r) => r.rows[0]?.value === 'off');
+    // A failure (the database away) is asked again next time.
+    known.catch(() => asynchronousCommits.delete(database));
+    asynchronousCommits.set(database, known);
+  }
+  return known;
+};
+
 /**
  * How a delivery commit reaches the disk. `full`: the commit survives a power
  * loss or an operating-system crash (SQLite `synchronous=FULL` for that
@@ -134,9 +157,9 @@ export const insertDeliveries = async (
     );
     return fresh;
   }
+  const forceSync = durability === 'full' && (await commitsAsynchronously(database));
   await database.db.transaction().execute(async (trx) => {
-    // The server's default, made sure of for this transaction whatever the server or role says.
-    if (durability === 'full') await sql`SET LOCAL synchronous_commit TO on`.execute(trx);
+    if (forceSync) await sql`SET LOCAL synchronous_commit TO on`.execute(trx);
     for (let i = 0; i < deliveries.length; i += CHUNK) {
       const rows = deliveries.slice(i, i + CHUNK).map((d) => ({
         id: deliveryRowId(d.provider, d.deliveryId),

@@ -28,6 +28,7 @@ import * as m0018 from './migrations/0018-token-scopes-reported-by.js';
 import * as m0019 from './migrations/0019-subscription-consent.js';
 import * as m0020 from './migrations/0020-oidc.js';
 import * as m0021 from './migrations/0021-webhook-delivery-claim.js';
+import * as m0022 from './migrations/0022-stage-fixed-index.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -71,6 +72,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0019-subscription-consent': m0019,
   '0020-oidc': m0020,
   '0021-webhook-delivery-claim': m0021,
+  '0022-stage-fixed-index': m0022,
 };
 
 /** The migrations this version of Lanes knows, in the order they run (a backup must not have others). */
@@ -162,8 +164,9 @@ const openPostgres = async (options: OpenOptions, health: DatabaseHealth): Promi
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize ?? 10,
-    // Without it a connection attempt to an unreachable host waits for the operating system (minutes).
-    connectionTimeoutMillis: 5000,
+    // Without it a connection attempt to an unreachable host waits for the operating system (minutes). It also
+    // bounds the wait for a free client when all are busy: past it, 503 rather than a request that never ends.
+    connectionTimeoutMillis: 10_000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   listenForLostConnections(pool, health);

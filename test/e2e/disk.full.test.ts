@@ -26,7 +26,7 @@ const mountTmpfs = (): string | undefined => {
   } catch (error) {
     rmdirSync(dir);
     const message = `cannot mount a ${SIZE_MB} MB tmpfs (${(error as Error).message.split('\n')[0]}): the disk-full test needs root`;
-    if (process.env['CI'] === 'true') throw new Error(`${message}; CI must run it`);
+    if (process.env['CI'] === 'true') throw new Error(`${message}; CI must run it`, { cause: error });
     console.warn(`\n${'!'.repeat(78)}\n!! ${message}.\n!! The disk-full test is SKIPPED.\n${'!'.repeat(78)}\n`);
     return undefined;
   }
@@ -99,12 +99,12 @@ describe.skipIf(!dir)('SQLite on a full disk', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        events: Array.from({ length: 200 }, (_, i) => ({
+        events: Array.from({ length: 500 }, (_, i) => ({
           source: 'deploys',
           sourceEventId: `full-${i}`,
           occurredAt: '2026-05-01T12:00:00Z',
           actor: { kind: 'github', id: 'octocat' },
-          item: { key: `FULL-${i}`, kind: 'bug', title: randomBytes(3000).toString('base64') },
+          item: { key: `FULL-${i}`, kind: 'bug', title: randomBytes(300).toString('base64') },
           change: { kind: 'created' },
         })),
       }),

@@ -84,17 +84,20 @@ const loadInex = (dir: string): Row[] =>
     });
 
 const loadCmu = (dir: string): Row[] =>
-  (parse(readFileSync(join(dir, 'cmu-strudel-toxicity/train_comments.csv')), { columns: true }) as Record<string, string>[]).map(
-    (c) => {
-      const [repo, owner, issue, comment] = String(c._id).split('/');
-      return {
-        id: `cmu-${comment}`,
-        source: 'cmu-strudel',
-        thread: `https://github.com/${owner}/${repo}/issues/${issue}`,
-        text: String(c.text).trim(),
-      };
-    },
-  );
+  (
+    parse(readFileSync(join(dir, 'cmu-strudel-toxicity/train_comments.csv')), { columns: true }) as Record<
+      string,
+      string
+    >[]
+  ).map((c) => {
+    const [repo, owner, issue, comment] = String(c._id).split('/');
+    return {
+      id: `cmu-${comment}`,
+      source: 'cmu-strudel',
+      thread: `https://github.com/${owner}/${repo}/issues/${issue}`,
+      text: String(c.text).trim(),
+    };
+  });
 
 const candidateIds = (dir: string): Set<string> => {
   const ids = new Set<string>();

@@ -10,7 +10,7 @@ import { actorOfRow, CATEGORY, emptyValuesOf, translateValue, type MappedField }
  * time, actor, field, from, to — the shape of Bugzilla's `bug_activity`,
  * Jira's changelog and most tracker exports.
  *
- * An item is created at its item file's `created_at` (or its first change)
+ * An item is created at its item file's `created_at` (else at its first change)
  * by its `reporter` (or nobody known), with the values it had before its
  * first change of each field: that change's *from* value, or, for a field
  * that never changed, the item file's value (or the history rows' item
@@ -286,8 +286,9 @@ export const mapHistoryFile = (read: ReadRows, items: ReadRows | undefined, ctx:
         );
         continue;
       }
-      // A creation time after the first change is a clock's mistake; the item existed by then.
-      if (created !== undefined && (at === undefined || created < at)) at = created;
+      // The tracker's own word, as the Jira connector takes it; a change dated before it (a cloned or moved
+      // issue) keeps its own time.
+      if (created !== undefined) at = created;
     }
     if (at === undefined) {
       ctx.reject(itemLine, `no time for "${key}": it has no history rows and no "item.created_at"`);
@@ -298,6 +299,7 @@ export const mapHistoryFile = (read: ReadRows, items: ReadRows | undefined, ctx:
     let previous = '';
     let seen = new Map<string, number>();
     let lastComment: Value;
+    let lastCommentAt = '';
     for (const entry of rows) {
       if (entry.at !== previous) seen = new Map();
       previous = entry.at;
@@ -308,7 +310,8 @@ export const mapHistoryFile = (read: ReadRows, items: ReadRows | undefined, ctx:
       const base = `${key}@${entry.at}${n > 1 ? `#${n}` : ''}`;
       const events = changeEvents(ctx, item, entry, base);
       const comment = map.comment ? entry.row.get(map.comment) : undefined;
-      if (comment !== undefined && comment !== lastComment) {
+      // Rows of one instant repeat the comment of their change; the same words at another time are another comment.
+      if (comment !== undefined && (comment !== lastComment || entry.at !== lastCommentAt)) {
         seen.set('\u0000comment', comments + 1);
         events.push({
           source: map.source,
@@ -319,6 +322,7 @@ export const mapHistoryFile = (read: ReadRows, items: ReadRows | undefined, ctx:
           change: { kind: 'commented', text: comment.slice(0, 65_536) },
         });
       }
+      if (comment !== undefined) lastCommentAt = entry.at;
       lastComment = comment ?? lastComment;
       ctx.emit(entry.row.line, events);
     }

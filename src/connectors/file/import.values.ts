@@ -63,9 +63,14 @@ const byDefault = (field: MappedField, raw: string): string | undefined => {
   }
 };
 
-/** The map's `empty` values, compared case-insensitively. */
-export const emptyValuesOf = (map: ImportMap): ReadonlySet<string> =>
-  new Set((map.empty ?? []).map((v) => v.trim().toLowerCase()));
+const emptyValues = new WeakMap<ImportMap, ReadonlySet<string>>();
+
+/** The map's `empty` values, compared case-insensitively (made once per map). */
+export const emptyValuesOf = (map: ImportMap): ReadonlySet<string> => {
+  let set = emptyValues.get(map);
+  if (!set) emptyValues.set(map, (set = new Set((map.empty ?? []).map((v) => v.trim().toLowerCase()))));
+  return set;
+};
 
 /**
  * A raw value of a field in Lanes' terms: the value, null for "no value"
@@ -108,7 +113,7 @@ export const resolveField = (
 export const actorOfRow = (map: ImportMap, row: Row, column = map.actor?.column): Identity | null => {
   if (!map.actor || column === undefined) return null;
   const id = row.get(column);
-  if (!id || map.empty?.some((e) => e.trim().toLowerCase() === id.toLowerCase())) return null;
+  if (!id || emptyValuesOf(map).has(id.toLowerCase())) return null;
   const name = map.actor.name ? row.get(map.actor.name) : undefined;
   const bot = (map.bots ?? []).some((b) => b.toLowerCase() === id.toLowerCase());
   return { kind: bot ? 'bot' : map.actor.kind, id: id.slice(0, 320), ...(name ? { name: name.slice(0, 200) } : {}) };

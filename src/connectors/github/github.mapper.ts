@@ -4,14 +4,22 @@ import {
   isProductionEnvironment,
   normalizeState,
   ruleOfLabel,
-  ruleOfMilestone,
   type GithubMapping,
   type NormalizedState,
   type UnmappedCategory,
 } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
+import { SAME_FACT_WINDOW_MS } from '../../domain/event.converge.js';
 import type { Change, EventInput, Identity, ItemKind, ItemRef } from '../../domain/event.js';
 import type { MapContext } from '../connector.types.js';
+import {
+  canMarkDuplicates,
+  canonicalOf,
+  closingResolution,
+  duplicateOfComment,
+  milestoneMeaning,
+  resolutionOfLabels,
+} from './github.closing.js';
 import type {
   GithubDeployment,
   GithubDeploymentStatus,
@@ -205,25 +213,6 @@ export const closedState = (scope: RepoScope, reason: string | null | undefined)
   if (reason === 'not_planned') return 'wont_fix';
   if (reason === 'duplicate') return 'duplicate';
   return normalizeState(scope.mapping, 'closed') ?? 'done';
-};
-
-/**
- * The resolution a closing records: GitHub's `state_reason`, unless that is the
- * default `completed` (or absent, as before 2022) and a label or milestone with
- * a resolution (`wontfix`, `invalid`, `duplicate`, the charter's `milestones`)
- * says how it really ended. GitHub's own reason stays in `data.stateReason`.
- */
-export const closingResolution = (
-  scope: RepoScope,
-  reason: string | null | undefined,
-  labels: readonly string[],
-  milestone?: string | null,
-): string => {
-  const stated = reason ?? 'completed';
-  if (stated !== 'completed') return stated;
-  const byLabel = valuesOfLabels(scope, labels, false).resolution;
-  const byMilestone = milestone ? ruleOfMilestone(scope.mapping, milestone)?.resolution : undefined;
-  return byLabel ?? byMilestone ?? stated;
 };
 
 const isPullIssue = (issue: Pick<GithubIssue, 'pull_request'>): boolean => Boolean(issue.pull_request);
@@ -452,12 +441,7 @@ export const milestoneEvent = (item: ItemRef, on: Occasion, title: string, added
       : { kind: 'field_changed', field: 'milestone', from: clip(title, 5000), to: null },
   });
 
-/**
- * What a milestone the charter gives a meaning (`connectors.github.milestones`)
- * does besides being set: the workflow state of an open item (`needsdiagnosis`
- * → acknowledged, `sitewait` → waiting), or how the item ended (`duplicate`,
- * `worksforme`). Ids extend the milestone event's, so they sort with it.
- */
+/** What a milestone the charter gives a meaning does besides being set (`milestoneMeaning`), as events. */
 export const milestoneMeaningEvents = (
   scope: RepoScope,
   item: ItemRef,
@@ -465,75 +449,48 @@ export const milestoneMeaningEvents = (
   title: string,
   added: boolean,
 ): EventInput[] => {
-  const rule = ruleOfMilestone(scope.mapping, title);
-  if (!rule || rule.ignore) return [];
+  // Ids extend the milestone event's, so they sort with it.
   const id = `${item.key}/${added ? 'milestoned' : 'demilestoned'}/${title}/${toSecond(on.at)}`;
-  const data = { via: 'milestone', milestone: clip(title, 500) };
-  const events: EventInput[] = [];
-  if (rule.state && added) {
-    events.push(toEvent({ id: `${id}/state`, ...on, item, change: { kind: 'field_changed', field: 'state', to: rule.state, data } }));
-  }
-  if (rule.resolution) {
-    const change: Change = added
-      ? { kind: 'field_changed', field: 'resolution', to: rule.resolution, data }
-      : { kind: 'field_changed', field: 'resolution', from: rule.resolution, to: null, data };
-    events.push(toEvent({ id: `${id}/resolution`, ...on, item, change }));
-  }
-  return events;
+  return milestoneMeaning(scope.mapping, title, added).map(({ suffix, change }) =>
+    toEvent({ id: `${id}/${suffix}`, ...on, item, change }),
+  );
 };
 
-/** GitHub's own way to name the original: a comment that starts "Duplicate of #12" (or `owner/repo#12`, or a link). */
-const DUPLICATE_OF =
-  /^\s*duplicate\s+of\s+(?:([A-Za-z0-9][\w.-]*\/[\w.-]+)?#(\d+)|https?:\/\/[^\s/]+\/([A-Za-z0-9][\w.-]*\/[\w.-]+)\/(?:issues|pull)\/(\d+))/i;
-
-/** The item a "Duplicate of #12" comment names, or null. */
-export const duplicateOfComment = (repo: string, body: string | null | undefined): string | null => {
-  const match = DUPLICATE_OF.exec(body ?? '');
-  if (!match) return null;
-  const key = itemKey(match[1] ?? match[3] ?? repo, Number(match[2] ?? match[4]));
-  return isItemKey(key) ? key : null;
-};
+/** The resolution `duplicate` set (or cleared); the id is that of GitHub's `marked_as_duplicate` event. */
+const duplicateMark = (item: ItemRef, on: Occasion, marked: boolean): EventInput =>
+  toEvent({
+    id: `${item.key}/${marked ? 'marked_as_duplicate' : 'unmarked_as_duplicate'}/${toSecond(on.at)}`,
+    ...on,
+    item,
+    change: marked
+      ? { kind: 'field_changed', field: 'resolution', to: 'duplicate' }
+      : { kind: 'field_changed', field: 'resolution', from: 'duplicate', to: null },
+  });
 
 /**
- * The original a `marked_as_duplicate` timeline event names, when GitHub gives
- * it (`canonical`, or `source.issue`); the REST description promises neither.
+ * A comment that starts "Duplicate of #12": the original is linked and, when a
+ * maintainer wrote it (GitHub then marks the issue a duplicate, in the same
+ * second), the resolution becomes `duplicate`.
  */
-const canonicalOf = (repo: string, ev: GithubTimelineEvent): string | null => {
-  const loose = ev as GithubTimelineEvent & { canonical?: unknown };
-  const candidate = (loose.canonical ?? ev.source?.issue) as
-    | { number?: unknown; repository?: { full_name?: unknown } | null; html_url?: unknown }
-    | null
-    | undefined;
-  if (!candidate || typeof candidate.number !== 'number') return null;
-  const fullName = candidate.repository?.full_name;
-  const key = itemKey(typeof fullName === 'string' ? fullName : repo, candidate.number);
-  return isItemKey(key) ? key : null;
-};
-
-/**
- * GitHub's `marked_as_duplicate` / `unmarked_as_duplicate`: the resolution
- * becomes (or stops being) `duplicate`, and the original, when named, is linked.
- */
-export const duplicateMarkEvents = (
+export const duplicateCommentEvents = (
   scope: RepoScope,
   item: ItemRef,
   on: Occasion,
-  ev: GithubTimelineEvent,
+  body: string | null | undefined,
+  association: unknown,
 ): EventInput[] => {
+  const original = duplicateOfComment(scope.repo, body);
+  if (!original || original === item.key) return [];
+  const link = linkedEvent(item, on, original, 'duplicates');
+  return canMarkDuplicates(association) ? [link, duplicateMark(item, on, true)] : [link];
+};
+
+/** GitHub's `marked_as_duplicate` / `unmarked_as_duplicate`, and the original linked when the event names it. */
+const duplicateMarkEvents = (scope: RepoScope, item: ItemRef, on: Occasion, ev: GithubTimelineEvent): EventInput[] => {
   const marked = ev.event === 'marked_as_duplicate';
-  const events = [
-    toEvent({
-      id: `${item.key}/${ev.event}/${toSecond(on.at)}`,
-      ...on,
-      item,
-      change: marked
-        ? { kind: 'field_changed', field: 'resolution', to: 'duplicate' }
-        : { kind: 'field_changed', field: 'resolution', from: 'duplicate', to: null },
-    }),
-  ];
-  const original = canonicalOf(scope.repo, ev);
-  if (marked && original && original !== item.key) events.push(linkedEvent(item, on, original, 'duplicates'));
-  return events;
+  const original = marked ? canonicalOf(scope.repo, ev) : null;
+  const link = original && original !== item.key ? [linkedEvent(item, on, original, 'duplicates')] : [];
+  return [duplicateMark(item, on, marked), ...link];
 };
 
 export const renamedEvent = (item: ItemRef, on: Occasion, from: string, to: string): EventInput =>
@@ -963,7 +920,7 @@ export const timelineEvents = (
         const merged = Boolean(subject.pull_request?.merged_at);
         return [closedEvent(item, on, merged ? 'done' : 'wont_fix', merged ? 'merged' : 'unmerged', extra)];
       }
-      const reason = closingResolution(scope, ev.state_reason, state?.labels ?? []);
+      const reason = closingResolution(scope.mapping, ev.state_reason, state?.labels ?? []);
       const data = { commitId: ev.commit_id, stateReason: ev.state_reason, ...extra };
       return [closedEvent(item, on, closedState(scope, ev.state_reason), reason, data)];
     }
@@ -971,9 +928,9 @@ export const timelineEvents = (
       return [reopenedEvent(scope, item, on)];
     case 'commented': {
       if (!ev.id) break;
-      const original = pull ? null : duplicateOfComment(scope.repo, ev.body);
-      const link = original && original !== item.key ? [linkedEvent(item, on, original, 'duplicates')] : [];
-      return [commentEvent(item, on, ev.id, ev.body), ...link];
+      const association = (ev as { author_association?: unknown }).author_association;
+      const marks = pull ? [] : duplicateCommentEvents(scope, item, on, ev.body, association);
+      return [commentEvent(item, on, ev.id, ev.body), ...marks];
     }
     case 'cross-referenced': {
       const source = ev.source?.issue;
@@ -1072,7 +1029,7 @@ export const mapRestIssue = (
     pull,
   );
   // Without a timeline no label event will say it, so the labels' resolution travels with the creation.
-  const labelled = timeline || pull ? undefined : valuesOfLabels(scope, state.labels, false).resolution;
+  const labelled = timeline || pull ? undefined : resolutionOfLabels(scope.mapping, state.labels);
   events.push(
     createdEvent(
       item,
@@ -1085,9 +1042,21 @@ export const mapRestIssue = (
     applyToState(state, ev, true);
   }
   const closedAt = instant(issue.closed_at);
-  if (issue.state === 'closed' && closedAt && !pull) {
+  // `closed_at` is often a second before the timeline's close: that close is the same fact, not another one.
+  const closedInTimeline =
+    closedAt !== undefined &&
+    events.some(
+      (e) =>
+        e.change.kind === 'closed' && Math.abs(Date.parse(e.occurredAt) - Date.parse(closedAt)) <= SAME_FACT_WINDOW_MS,
+    );
+  if (issue.state === 'closed' && closedAt && !pull && !closedInTimeline) {
     const on = { at: closedAt, actor: githubActor(issue.closed_by, scope.mapping) };
-    const reason = closingResolution(scope, issue.state_reason, labelNames(issue.labels), issue.milestone?.title);
+    const reason = closingResolution(
+      scope.mapping,
+      issue.state_reason,
+      labelNames(issue.labels),
+      issue.milestone?.title,
+    );
     const item = baseItem(scope, issue.number, issue.html_url);
     const data = { stateReason: issue.state_reason };
     events.push(closedEvent(item, on, closedState(scope, issue.state_reason), reason, data));

@@ -15,6 +15,7 @@ import {
   definitionEvent,
   deploymentEvent,
   deploymentStatusEvent,
+  duplicateCommentEvents,
   checkedItemKey,
   githubActor,
   httpUrl,
@@ -26,6 +27,7 @@ import {
   labelNames,
   linkedEvent,
   milestoneEvent,
+  milestoneMeaningEvents,
   openRepo,
   pullMergedEvents,
   pullOpenedEvents,
@@ -38,6 +40,7 @@ import {
   type Occasion,
   type RepoScope,
 } from './github.mapper.js';
+import { closingResolution } from './github.closing.js';
 import {
   githubCommentSchema,
   githubDeploymentSchema,
@@ -142,7 +145,9 @@ const itemFieldChange = (
     case 'milestoned':
     case 'demilestoned': {
       const title = (action === 'milestoned' ? (issue.milestone ?? payload.milestone) : payload.milestone)?.title;
-      return title ? [milestoneEvent(item, on, title, action === 'milestoned')] : [];
+      if (!title) return [];
+      const added = action === 'milestoned';
+      return [milestoneEvent(item, on, title, added), ...milestoneMeaningEvents(scope, item, on, title, added)];
     }
     default:
       return null;
@@ -175,9 +180,14 @@ const mapIssues = (action: string | undefined, payload: unknown, ctx: GithubCont
       return p.changes?.title ? [renamedEvent(item, on, p.changes.title.from, issue.title)] : [];
     case 'closed': {
       const at = instant(issue.closed_at) ?? on.at;
-      return [
-        closedEvent(item, { at, actor }, closedState(scope, issue.state_reason), issue.state_reason ?? 'completed'),
-      ];
+      const reason = closingResolution(
+        scope.mapping,
+        issue.state_reason,
+        labelNames(issue.labels),
+        issue.milestone?.title,
+      );
+      const data = { stateReason: issue.state_reason };
+      return [closedEvent(item, { at, actor }, closedState(scope, issue.state_reason), reason, data)];
     }
     case 'reopened':
       return [reopenedEvent(scope, item, on)];
@@ -237,7 +247,10 @@ const mapIssueComment = (action: string | undefined, payload: unknown, ctx: Gith
   const scope = openRepo(p.repository.full_name, ctx);
   const at = instant(p.comment.created_at) ?? updatedAt(p.issue);
   const on = { at, actor: githubActor(p.sender, scope.mapping) };
-  return [commentEvent(itemSnapshot(scope, p.issue), on, p.comment.id, p.comment.body)];
+  const item = itemSnapshot(scope, p.issue);
+  const association = (p.comment as { author_association?: unknown }).author_association;
+  const marks = p.issue.pull_request ? [] : duplicateCommentEvents(scope, item, on, p.comment.body, association);
+  return [commentEvent(item, on, p.comment.id, p.comment.body), ...marks];
 };
 
 const mapReview = (action: string | undefined, payload: unknown, ctx: GithubContext): EventInput[] | null => {

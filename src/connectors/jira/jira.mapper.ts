@@ -8,7 +8,7 @@ import {
   type JiraMapping,
 } from '../../domain/connector.mapping.js';
 import { AppError } from '../../domain/errors.js';
-import type { EventInput, Identity, ItemRef } from '../../domain/event.js';
+import type { EventInput, Identity, ItemKind, ItemRef } from '../../domain/event.js';
 import type { MapContext } from '../connector.types.js';
 
 /**
@@ -508,7 +508,7 @@ const translateSeverity = (t: Translator, value: string | null): string | null =
   return s ?? null;
 };
 
-type Scope = { team: string; component?: string | undefined };
+type Scope = { team: string; component?: string | undefined; default_kind?: ItemKind | undefined };
 
 const itemRefOf = (issue: JiraIssue, ctx: MapContext<JiraMapping>): { ref: ItemRef; scope: Scope | undefined } => {
   const project = isRecord(issue.fields['project']) ? str(issue.fields['project']['key']) : undefined;
@@ -528,7 +528,7 @@ const snapshotOf = (t: Translator, raw: RawState, scope: Scope | undefined): Ite
   const ref: ItemRef = { ...t.ref };
   if (raw.summary) ref.title = raw.summary.slice(0, 500);
   const rules = raw.labels.map((l) => ruleOfLabel(t.ctx.mapping, l)).filter((r) => r !== undefined && !r.ignore);
-  const kind = translateKind(t, raw.issueType) ?? rules.find((r) => r?.kind)?.kind;
+  const kind = translateKind(t, raw.issueType) ?? rules.find((r) => r?.kind)?.kind ?? scope?.default_kind;
   if (kind) ref.kind = kind;
   const state = translateState(t, raw.statusName, raw.statusId, true);
   if (state) ref.state = state;
@@ -680,13 +680,17 @@ const mapItem = (
         return [];
       }
       const removed = !item.to;
+      const linkType = (removed ? item.fromString : item.toString) ?? null;
+      // "This issue duplicates PAY-7" names the original of a duplicate (not "is duplicated by").
+      const duplicates = !removed && linkType !== null && /\bduplicates\b/i.test(linkType);
       // Jira names the other issue by key in `to`/`from`; anything else is no link Lanes can follow.
       return [
         make({
           kind: 'linked',
           target,
           data: {
-            linkType: (removed ? item.fromString : item.toString) ?? null,
+            linkType,
+            ...(duplicates ? { relation: 'duplicates' } : {}),
             ...(removed ? { removed: true } : {}),
           },
         }),

@@ -162,9 +162,10 @@ export const issueSnapshot = (issue: LinearIssueView, ctx: LinearContext): ItemR
       if (field === 'kind' || field === 'severity' || field === 'priority') fromLabels[field] ??= value;
     }
   }
-  if (fromLabels.kind) ref.kind = fromLabels.kind as ItemRef['kind'];
-  if (issue.title) ref.title = issue.title.slice(0, 500);
   const scope = scopeOfTeam(ctx, issue.teamKey);
+  const kind = (fromLabels.kind as ItemRef['kind']) ?? scope?.default_kind;
+  if (kind) ref.kind = kind;
+  if (issue.title) ref.title = issue.title.slice(0, 500);
   if (scope) {
     ref.team = scope.team;
     if (scope.component) ref.component = scope.component;

@@ -149,6 +149,16 @@ const ItemView = ({ item, session }: { item: PortalItem; session: SessionState |
           <StageBadge stage={item.stage} label={item.stageLabel} />
         </p>
         <p className="portal-sentence">{item.status}</p>
+        {item.duplicateOf && (
+          <p data-testid="portal-duplicate-of">
+            Original:{' '}
+            {session ? (
+              <Link to={itemPath(item.duplicateOf)}>{item.duplicateOf}</Link>
+            ) : (
+              <code>{item.duplicateOf}</code>
+            )}
+          </p>
+        )}
         <div className="portal-status-grid">
           <div>
             <h3>What happens next</h3>
