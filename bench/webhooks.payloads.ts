@@ -52,9 +52,7 @@ export const freshDeliveries = (secret: string): ((n: number) => SignedDelivery)
   const examples = exampleBodies();
   return (n) => {
     const e = examples[n % examples.length]!;
-    const body = e.body
-      .replace(/"number":\d+/g, `"number":${n + 1}`)
-      .replace(/"id":\d+/g, `"id":${1_000_000_000 + n}`);
+    const body = e.body.replace(/"number":\d+/g, `"number":${n + 1}`).replace(/"id":\d+/g, `"id":${1_000_000_000 + n}`);
     return signed(secret, e.event, body);
   };
 };

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
@@ -162,6 +162,8 @@ interface Sustained {
   caughtUpSeconds: number;
   lost: number;
   duplicates: number;
+  /** The machine's 1-minute load average as the stream ended (its own processes included). */
+  load: number;
 }
 
 /** A stream at `rate` for `seconds`, then waits for the backlog to be mapped and reads every delivery's times. */
@@ -184,6 +186,7 @@ const sustained = async (target: Target, rate: number, seconds: number): Promise
     const prefix = `r${rate}`;
     const run = await streamAt({ ports, rate, seconds, prefix, next: measured, pending: store.pending });
     const verdict = boundedAt(run);
+    const load = loadavg()[0]!;
     const caughtUpSeconds = await caughtUp();
     const rows = (await store.rows()).filter((r) => r.id.startsWith(`${prefix}-`));
     const copies = new Map<string, number>();
@@ -198,13 +201,14 @@ const sustained = async (target: Target, rate: number, seconds: number): Promise
         `(${run.non2xx} refused, ${run.errors} errors, last answer at ${run.lastAnswerSeconds.toFixed(1)} s), ack p50 ${percentile(run.latencies, 50).toFixed(0)} ms ` +
         `p99 ${percentile(run.latencies, 99).toFixed(0)} ms; backlog max ${maxBacklog}, slope ${verdict.slope.toFixed(1)}/s ` +
         `(${verdict.bounded ? 'sustained' : 'NOT sustained'}); to mapped p50 ${percentile(toMapped, 50)} p99 ${percentile(toMapped, 99)} ` +
-        `max ${toMapped.at(-1)} ms; caught up ${caughtUpSeconds.toFixed(1)} s after the stream`,
+        `max ${toMapped.at(-1)} ms; caught up ${caughtUpSeconds.toFixed(1)} s after the stream; load average ${load.toFixed(1)}`,
     );
     return {
       run,
       ...verdict,
       toMapped,
       caughtUpSeconds,
+      load,
       lost: run.acknowledged.filter((id) => !copies.has(id)).length,
       duplicates: [...copies.values()].filter((c) => c > 1).length,
     };
@@ -227,20 +231,21 @@ const acknowledgeOnly = async (target: Target, durability: 'full' | 'process') =
       prefix: `ack-${durability}`,
       next: freshDeliveries(SECRET),
     });
+    const load = loadavg()[0]!;
     console.error(
-      `${target.label} acknowledgement only (${durability}): ${r.rate.toFixed(0)}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.non2xx} non-2xx`,
+      `${target.label} acknowledgement only (${durability}): ${r.rate.toFixed(0)}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.non2xx} non-2xx; load average ${load.toFixed(1)}`,
     );
-    return r;
+    return { ...r, load };
   });
 
 /** Steps the rate up from RATE while the backlog stays bounded (down when it does not at RATE); the highest bounded one. */
 const highestBounded = async (target: Target, atRate: Sustained): Promise<{ rate: number; tried: string[] }> => {
-  const tried = [`${RATE}/s ${atRate.bounded ? 'bounded' : 'grows'}`];
+  const tried = [`${RATE}/s ${atRate.bounded ? 'sustained' : 'not'} (load ${atRate.load.toFixed(1)})`];
   if (atRate.bounded) {
     let best = RATE;
     for (const rate of STEPS_UP) {
       const step = await sustained(target, rate, STEP_SECONDS);
-      tried.push(`${rate}/s ${step.bounded ? 'bounded' : 'grows'}`);
+      tried.push(`${rate}/s ${step.bounded ? 'sustained' : 'not'} (load ${step.load.toFixed(1)})`);
       if (!step.bounded) break;
       best = rate;
     }
@@ -248,7 +253,7 @@ const highestBounded = async (target: Target, atRate: Sustained): Promise<{ rate
   }
   for (const rate of STEPS_DOWN) {
     const step = await sustained(target, rate, STEP_SECONDS);
-    tried.push(`${rate}/s ${step.bounded ? 'bounded' : 'grows'}`);
+    tried.push(`${rate}/s ${step.bounded ? 'sustained' : 'not'} (load ${step.load.toFixed(1)})`);
     if (step.bounded) return { rate, tried };
   }
   return { rate: 0, tried };
@@ -259,7 +264,7 @@ const streamFigures = (label: string, s: Sustained, seconds: number): Figure[] =
   const p99 = percentile(run.latencies, 99);
   const mappedP99 = percentile(toMapped, 99);
   const maxBacklog = Math.max(0, ...run.backlog);
-  const at = `${label}, ${RATE}/s for ${seconds} s`;
+  const at = `${label}, ${RATE}/s for ${seconds} s (load average ${s.load.toFixed(1)} on ${cpus().length} cores)`;
   return [
     figure({
       name: `${at}: acknowledgement latency p50`,
@@ -327,7 +332,7 @@ const benchTarget = async (target: Target): Promise<Figure[]> => {
     const ackNormal = await acknowledgeOnly(target, 'process');
     figures.push(
       figure({
-        name: `${target.label}: acknowledgement-only throughput, deliveries committed with synchronous=FULL (floor: NORMAL), ${ACK_SECONDS} s, 32 connections`,
+        name: `${target.label}: acknowledgement-only throughput, deliveries committed with synchronous=FULL (floor: NORMAL), ${ACK_SECONDS} s, 32 connections (load average ${ackFull.load.toFixed(1)} and ${ackNormal.load.toFixed(1)})`,
         value: ackFull.rate,
         unit: 'deliveries/s',
         floor: ackNormal.rate,
