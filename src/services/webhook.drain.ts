@@ -282,14 +282,59 @@ const createBlockMeter = () => {
   };
 };
 
-/** While backing off, a stored delivery brings the retry this close. */
-const KICKED_RETRY_MS = 1000;
+/** Who claims, and for how long. */
+interface Claimant {
+  holder: string;
+  leaseMs: number;
+}
 
-/** Creates the mapping loop of one intake (one claim holder). */
-export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions): DeliveryDrain => {
-  const pollMs = options.pollMs ?? 5000;
-  const leaseMs = options.leaseMs ?? 30_000;
-  const holder = ctx.newId();
+/** Claims, maps, appends and marks one batch; null when nothing was left to claim. */
+const runBatch = async (ctx: ServiceContext, size: number, claimant: Claimant): Promise<DrainResult | null> => {
+  const now = ctx.clock();
+  const claimed = await claimPendingDeliveries(ctx.database, size, {
+    now: now.toISOString(),
+    until: new Date(now.getTime() + claimant.leaseMs).toISOString(),
+    by: claimant.holder,
+  });
+  if (claimed.length === 0) return null;
+  try {
+    const tally = new UnmappedTally();
+    const mapped = await mapAll(claimed, ctx.charter()?.charter.connectors, tally);
+    const events = await appendMapped(ctx, mapped);
+    const outcomes = mapped.map((m) => m.outcome);
+    const at = ctx.clock().toISOString();
+    await bumpUnmapped(ctx.database, tally.entries(), at);
+    await markDeliveries(ctx.database, outcomes, at);
+    const result: DrainResult = { ...emptyResult(), deliveries: claimed.length, events };
+    for (const o of outcomes) result[o.status] += 1;
+    return result;
+  } catch (error) {
+    // Let any instance take them at once; if even that fails, this holder takes them back first, or the lease ends.
+    await releaseDeliveryClaims(
+      ctx.database,
+      claimed.map((d) => d.id),
+      claimant.holder,
+    ).catch(() => undefined);
+    throw error;
+  }
+};
+
+/** What a round and its scheduler share: more was asked for meanwhile; the drain is closing. */
+interface RoundState {
+  again: boolean;
+  closed: boolean;
+}
+
+/**
+ * A round: batches until nothing is left to claim (or the drain closes),
+ * yielding to acknowledgements before each and sizing each from the last.
+ */
+const createRound = (
+  ctx: ServiceContext,
+  options: DrainOptions,
+  claimant: Claimant,
+  state: RoundState,
+): (() => Promise<DrainResult>) => {
   // better-sqlite3 runs every query synchronously on the event loop.
   const holdsLoop = ctx.database.engine === 'sqlite';
   const sizer = new BatchSizer(
@@ -302,62 +347,19 @@ export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions):
     },
     holdsLoop,
   );
-  const failures = createRoundFailures(ctx, 'mapping webhook deliveries', {
-    intervalMs: (options.retryMs ?? 1000) / 2,
-    maxDelayMs: options.maxRetryMs ?? 30_000,
-  });
   const meter = createBlockMeter();
-  let running: Promise<DrainResult> | null = null;
-  let again = false;
-  let closed = false;
-  /** While backing off after a failed round: when the retry is due. */
-  let retryAt: number | null = null;
-  let timer: NodeJS.Timeout | null = null;
-
-  /** Claims, maps, appends and marks one batch; null when nothing was left to claim. */
-  const runBatch = async (size: number): Promise<DrainResult | null> => {
-    const now = ctx.clock();
-    const claimed = await claimPendingDeliveries(ctx.database, size, {
-      now: now.toISOString(),
-      until: new Date(now.getTime() + leaseMs).toISOString(),
-      by: holder,
-    });
-    if (claimed.length === 0) return null;
-    try {
-      const tally = new UnmappedTally();
-      const mapped = await mapAll(claimed, ctx.charter()?.charter.connectors, tally);
-      const events = await appendMapped(ctx, mapped);
-      const outcomes = mapped.map((m) => m.outcome);
-      const at = ctx.clock().toISOString();
-      await bumpUnmapped(ctx.database, tally.entries(), at);
-      await markDeliveries(ctx.database, outcomes, at);
-      const result: DrainResult = { ...emptyResult(), deliveries: claimed.length, events };
-      for (const o of outcomes) result[o.status] += 1;
-      return result;
-    } catch (error) {
-      // Let any instance take them at once; if even that fails, this holder takes them back first, or the lease ends.
-      await releaseDeliveryClaims(
-        ctx.database,
-        claimed.map((d) => d.id),
-        holder,
-      ).catch(() => undefined);
-      throw error;
-    }
-  };
-
-  /** Batches until nothing is left to claim (or close() is called), yielding to acknowledgements between them. */
-  const runRounds = async (): Promise<DrainResult> => {
+  return async () => {
     const total = emptyResult();
     try {
       do {
-        again = false;
+        state.again = false;
         for (;;) {
           await nextTurn();
           await options.beforeBatch?.();
-          if (closed) return total;
+          if (state.closed) return total;
           const size = sizer.next(options.receiving());
           if (holdsLoop) meter.start();
-          const r = await runBatch(size);
+          const r = await runBatch(ctx, size, claimant);
           // The whole batch is one stretch, but for the yields of the mapping between slices.
           const blocked = holdsLoop ? await meter.read() : 0;
           sizer.record(size, r?.deliveries ?? 0, blocked);
@@ -365,15 +367,33 @@ export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions):
           addResult(total, r);
           if (r.deliveries < size) break;
         }
-      } while (again && !closed);
+      } while (state.again && !state.closed);
       return total;
     } finally {
       meter.stop();
     }
   };
+};
+
+/** While backing off, a stored delivery brings the retry this close. */
+const KICKED_RETRY_MS = 1000;
+
+/** Creates the mapping loop of one intake (one claim holder): its rounds, the poll and the retries. */
+export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions): DeliveryDrain => {
+  const pollMs = options.pollMs ?? 5000;
+  const state: RoundState = { again: false, closed: false };
+  const runRound = createRound(ctx, options, { holder: ctx.newId(), leaseMs: options.leaseMs ?? 30_000 }, state);
+  const failures = createRoundFailures(ctx, 'mapping webhook deliveries', {
+    intervalMs: (options.retryMs ?? 1000) / 2,
+    maxDelayMs: options.maxRetryMs ?? 30_000,
+  });
+  let running: Promise<DrainResult> | null = null;
+  /** While backing off after a failed round: when the retry is due. */
+  let retryAt: number | null = null;
+  let timer: NodeJS.Timeout | null = null;
 
   const schedule = (ms: number): void => {
-    if (!options.auto || closed) return;
+    if (!options.auto || state.closed) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
@@ -385,14 +405,14 @@ export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions):
 
   const drain = (): Promise<DrainResult> => {
     if (running) {
-      again = true;
+      state.again = true;
       return running;
     }
     if (timer) {
       clearTimeout(timer);
       timer = null;
     }
-    const round = runRounds();
+    const round = runRound();
     running = round;
     round.then(
       () => {
@@ -413,8 +433,8 @@ export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions):
   };
 
   const kick = (): void => {
-    if (!options.auto || closed) return;
-    if (running) again = true;
+    if (!options.auto || state.closed) return;
+    if (running) state.again = true;
     // A delivery just stored: the database takes writes again, so a far-off retry comes sooner, but at most once a
     // second while rounds keep failing.
     else if (retryAt === null) schedule(0);
@@ -425,7 +445,7 @@ export const createDeliveryDrain = (ctx: ServiceContext, options: DrainOptions):
   };
 
   const close = async (): Promise<void> => {
-    closed = true;
+    state.closed = true;
     if (timer) {
       clearTimeout(timer);
       timer = null;

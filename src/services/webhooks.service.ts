@@ -85,18 +85,17 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** Creates the intake: `receive` stores and acknowledges, and (unless `autoDrain` is false) mapping runs by itself. */
-export const createWebhookIntake = (
-  ctx: ServiceContext,
-  secrets: Readonly<Secrets>,
-  options: IntakeOptions = {},
-): WebhookIntake => {
-  const { autoDrain = true, durability = 'full', ...drainOptions } = options;
+/** The group commit: deliveries queued in the same turn of the event loop are stored in one transaction. */
+interface DeliveryStore {
+  /** Resolves true when stored, false when this delivery id was stored before; rejects with the answer to give. */
+  store(delivery: NewDelivery): Promise<boolean>;
+  /** Waits for the writes queued or in flight. */
+  settled(): Promise<void>;
+}
+
+const createDeliveryStore = (ctx: ServiceContext, durability: DeliveryDurability): DeliveryStore => {
   let queue: Pending[] = [];
   let flushing: Promise<void> | null = null;
-  let lastReceiveAt = 0;
-  /** Deliveries being received: verified, stored and answered. */
-  const answering = new Set<Promise<WebhookReceipt>>();
 
   const flush = async (): Promise<void> => {
     while (queue.length > 0) {
@@ -158,11 +157,29 @@ export const createWebhookIntake = (
     });
   };
 
-  const store = (delivery: NewDelivery): Promise<boolean> =>
-    new Promise<boolean>((resolve, reject) => {
-      queue.push({ delivery, resolve, reject });
-      scheduleFlush();
-    });
+  return {
+    store: (delivery) =>
+      new Promise<boolean>((resolve, reject) => {
+        queue.push({ delivery, resolve, reject });
+        scheduleFlush();
+      }),
+    settled: async () => {
+      while (flushing) await flushing;
+    },
+  };
+};
+
+/** Creates the intake: `receive` stores and acknowledges, and (unless `autoDrain` is false) mapping runs by itself. */
+export const createWebhookIntake = (
+  ctx: ServiceContext,
+  secrets: Readonly<Secrets>,
+  options: IntakeOptions = {},
+): WebhookIntake => {
+  const { autoDrain = true, durability = 'full', ...drainOptions } = options;
+  const deliveries = createDeliveryStore(ctx, durability);
+  let lastReceiveAt = 0;
+  /** Deliveries being received: verified, stored and answered. */
+  const answering = new Set<Promise<WebhookReceipt>>();
 
   const mapping = createDeliveryDrain(ctx, {
     ...drainOptions,
@@ -172,7 +189,7 @@ export const createWebhookIntake = (
     // (verified, stored, committed), so each waits for one batch at most, however many turns of the loop it takes.
     beforeBatch: async () => {
       if (answering.size > 0) await Promise.allSettled([...answering]);
-      while (flushing) await flushing;
+      await deliveries.settled();
     },
   });
 
@@ -211,7 +228,7 @@ export const createWebhookIntake = (
     }
     const { deliveryId, eventType } = description;
     lastReceiveAt = Date.now();
-    const stored = await store({
+    const stored = await deliveries.store({
       provider: providerName,
       deliveryId: storableText(deliveryId.slice(0, 200)),
       eventType: eventType.slice(0, 200),
@@ -233,7 +250,7 @@ export const createWebhookIntake = (
   };
 
   const close = async (): Promise<void> => {
-    while (flushing) await flushing;
+    await deliveries.settled();
     await mapping.close();
   };
 
