@@ -1,3 +1,4 @@
+// Over 500 lines, kept for now: subscriptions, fan-out and sending still share one service; issue 15 splits it by use case into the notifications feature.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Feed } from 'feed';
 import { z } from 'zod';

@@ -1,3 +1,4 @@
+// Over 500 lines, kept for now: one mapper per GitHub payload family shares the item and actor helpers; split by event family in issue 15.
 import { createHash } from 'node:crypto';
 import {
   isBotLogin,
